@@ -1,0 +1,37 @@
+# picseek - the two commands a person needs:
+#   make demo   set up what is missing, build, run the demo on the default data
+#   make test   set up what is missing, build with ASan+UBSan, run every test
+# Other targets: build (release build in build/), bench, fuzz, clean.
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+TESTBUILD ?= build-asan
+SETUP_STAMP := .setup-done
+
+.PHONY: all build demo test setup bench fuzz clean
+
+all: build
+
+setup:
+	@bash scripts/setup
+
+build: setup
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@bash scripts/demo $(BUILD)/picseek
+
+test: setup
+	@cmake -S . -B $(TESTBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPICSEEK_SANITIZE=ON >/dev/null
+	@cmake --build $(TESTBUILD) -j $(JOBS)
+	@cd $(TESTBUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@bash bench/run $(BUILD)/picseek
+
+fuzz: setup
+	@bash fuzz/run
+
+clean:
+	rm -rf $(BUILD) $(TESTBUILD) build-fuzz

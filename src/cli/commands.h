@@ -1,0 +1,2 @@
+/* The command table: PS_CMD(name, one-line summary).  Keep in the order
+ * `picseek help` should list them. */
