@@ -17,6 +17,7 @@
  */
 #include "text/wordnet.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,15 +148,21 @@ static int next_field(wn_cur *c, const char **f, size_t *flen)
     return 1;
 }
 
-#define CUR_FAIL(c, field, err, ...)                                                   \
-    do {                                                                               \
-        char why_[256];                                                                \
-        snprintf(why_, sizeof why_, __VA_ARGS__);                                      \
-        return ps_errorf(err, "%s: byte offset %zu: %s", (c)->path,                    \
-                         (size_t)((field) ? (size_t)((const char *)(field) - (c)->base) \
-                                          : (c)->pos),                                 \
-                         why_);                                                        \
-    } while (0)
+/* Fail with "path: byte offset N: reason", N being where `field` starts
+ * (or the cursor, when field is NULL).  Returns -1. */
+static int cur_fail(const wn_cur *c, const char *field, ps_error *err, const char *fmt, ...)
+    PS_PRINTF(4, 5);
+
+static int cur_fail(const wn_cur *c, const char *field, ps_error *err, const char *fmt, ...)
+{
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    size_t at = field ? (size_t)(field - c->base) : c->pos;
+    return ps_errorf(err, "%s: byte offset %zu: %s", c->path, at, why);
+}
 
 /* Parse a field of 1..maxdig digits in base 10 or 16. */
 static int parse_num(const char *f, size_t n, int base, size_t maxdig, uint32_t *out)
@@ -219,39 +226,39 @@ static int parse_index_line(wn_posdata *pd, ps_wn_pos pos, wn_cur *c, size_t *no
     if (!next_field(c, &lemma, &lemma_len))
         return 0; /* blank line */
     if (lemma_len > UINT32_MAX / 2)
-        CUR_FAIL(c, lemma, err, "lemma too long");
+        return cur_fail(c, lemma, err, "lemma too long");
     if (!next_field(c, &f, &n) || n != 1 || f[0] != POS_CHAR[pos])
-        CUR_FAIL(c, lemma, err, "expected part of speech '%c' after the lemma", POS_CHAR[pos]);
+        return cur_fail(c, lemma, err, "expected part of speech '%c' after the lemma", POS_CHAR[pos]);
     if (!next_field(c, &f, &n) || parse_num(f, n, 10, 5, &synset_cnt) || synset_cnt == 0)
-        CUR_FAIL(c, lemma, err, "bad synset count");
+        return cur_fail(c, lemma, err, "bad synset count");
     if (!next_field(c, &f, &n) || parse_num(f, n, 10, 3, &p_cnt))
-        CUR_FAIL(c, lemma, err, "bad pointer count");
+        return cur_fail(c, lemma, err, "bad pointer count");
     for (uint32_t i = 0; i < p_cnt; i++)
         if (!next_field(c, &f, &n) || n > 2)
-            CUR_FAIL(c, lemma, err, "expected %u pointer symbols", (unsigned)p_cnt);
+            return cur_fail(c, lemma, err, "expected %u pointer symbols", (unsigned)p_cnt);
     if (!next_field(c, &f, &n) || parse_num(f, n, 10, 5, &v))
-        CUR_FAIL(c, lemma, err, "bad sense count");
+        return cur_fail(c, lemma, err, "bad sense count");
     if (!next_field(c, &f, &n) || parse_num(f, n, 10, 5, &v))
-        CUR_FAIL(c, lemma, err, "bad tagged sense count");
+        return cur_fail(c, lemma, err, "bad tagged sense count");
     if (*noff + synset_cnt > cap_off)
-        CUR_FAIL(c, lemma, err, "more synset offsets than the file can hold");
+        return cur_fail(c, lemma, err, "more synset offsets than the file can hold");
     size_t first = *noff;
     for (uint32_t i = 0; i < synset_cnt; i++) {
         uint32_t off;
         if (!next_field(c, &f, &n))
-            CUR_FAIL(c, lemma, err, "expected %u synset offsets, found %u", (unsigned)synset_cnt,
+            return cur_fail(c, lemma, err, "expected %u synset offsets, found %u", (unsigned)synset_cnt,
                      (unsigned)i);
         if (parse_offset(f, n, &off))
-            CUR_FAIL(c, f, err, "bad synset offset '%.*s'", (int)(n > 20 ? 20 : n), f);
+            return cur_fail(c, f, err, "bad synset offset '%.*s'", (int)(n > 20 ? 20 : n), f);
         if (off >= pd->data.len)
-            CUR_FAIL(c, f, err, "synset offset %u is beyond the end of %s", (unsigned)off,
+            return cur_fail(c, f, err, "synset offset %u is beyond the end of %s", (unsigned)off,
                      pd->data_path);
         pd->offsets[(*noff)++] = off;
     }
     if (next_field(c, &f, &n))
-        CUR_FAIL(c, f, err, "unexpected text after the synset offsets");
+        return cur_fail(c, f, err, "unexpected text after the synset offsets");
     if (table_find(&pd->lemmas, lemma, lemma_len))
-        CUR_FAIL(c, lemma, err, "lemma '%.*s' is listed twice", (int)(lemma_len > 80 ? 80 : lemma_len),
+        return cur_fail(c, lemma, err, "lemma '%.*s' is listed twice", (int)(lemma_len > 80 ? 80 : lemma_len),
                  lemma);
     wn_slot *s = table_insert(&pd->lemmas, lemma, lemma_len);
     s->first = (uint32_t)first;
@@ -313,7 +320,7 @@ static int load_exc(wn_posdata *pd, ps_error *err)
             pd->exc_bases[nbases++] = (wn_str){f, (uint32_t)n};
         line->nbases = (uint32_t)(nbases - line->first_base);
         if (line->nbases == 0)
-            CUR_FAIL(&c, key, err, "'%.*s' has no base form", (int)(klen > 80 ? 80 : klen), key);
+            return cur_fail(&c, key, err, "'%.*s' has no base form", (int)(klen > 80 ? 80 : klen), key);
         /* A form listed on several lines (noun.exc has a few) keeps all. */
         const wn_slot *s = table_find(&pd->excs, key, klen);
         if (s) {
@@ -666,34 +673,34 @@ static int parse_synset(const ps_wordnet *wn, ps_wn_pos pos, uint32_t offset, ps
     uint32_t v, w_cnt, p_cnt;
 
     if (!next_field(&c, &f, &n) || parse_offset(f, n, &v) || v != offset)
-        CUR_FAIL(&c, base + offset, err, "the line does not start with its own offset %08u",
+        return cur_fail(&c, base + offset, err, "the line does not start with its own offset %08u",
                  (unsigned)offset);
     if (!next_field(&c, &f, &n) || parse_num(f, n, 10, 2, &v))
-        CUR_FAIL(&c, f, err, "bad lexicographer file number");
+        return cur_fail(&c, f, err, "bad lexicographer file number");
     if (syn)
         syn->lexfile = (int)v;
     if (!next_field(&c, &f, &n) || n != 1 || !strchr("nvasr", f[0]))
-        CUR_FAIL(&c, f, err, "bad synset type");
+        return cur_fail(&c, f, err, "bad synset type");
     ps_wn_pos p2 = PS_WN_NOUN;
     pos_from_char(f[0], &p2);
     if (p2 != pos)
-        CUR_FAIL(&c, f, err, "synset type '%c' in a %s file", f[0], POS_FILE[pos]);
+        return cur_fail(&c, f, err, "synset type '%c' in a %s file", f[0], POS_FILE[pos]);
     if (syn) {
         syn->offset = offset;
         syn->pos = pos;
         syn->ss_type = f[0];
     }
     if (!next_field(&c, &f, &n) || parse_num(f, n, 16, 2, &w_cnt) || w_cnt == 0)
-        CUR_FAIL(&c, f, err, "bad word count");
+        return cur_fail(&c, f, err, "bad word count");
     if (syn)
         syn->words = ps_xcalloc(w_cnt, sizeof *syn->words);
     for (uint32_t i = 0; i < w_cnt; i++) {
         const char *word;
         size_t wlen;
         if (!next_field(&c, &word, &wlen))
-            CUR_FAIL(&c, NULL, err, "expected %u words, found %u", (unsigned)w_cnt, (unsigned)i);
+            return cur_fail(&c, NULL, err, "expected %u words, found %u", (unsigned)w_cnt, (unsigned)i);
         if (!next_field(&c, &f, &n) || parse_num(f, n, 16, 1, &v))
-            CUR_FAIL(&c, word, err, "bad lexical id after word %u", (unsigned)i + 1);
+            return cur_fail(&c, word, err, "bad lexical id after word %u", (unsigned)i + 1);
         if (syn) {
             /* Adjectives may carry a syntactic marker: "galore(ip)". */
             if (pos == PS_WN_ADJ && wlen > 2 && word[wlen - 1] == ')') {
@@ -705,7 +712,7 @@ static int parse_synset(const ps_wordnet *wn, ps_wn_pos pos, uint32_t offset, ps
         }
     }
     if (!next_field(&c, &f, &n) || parse_num(f, n, 10, 3, &p_cnt))
-        CUR_FAIL(&c, f, err, "bad pointer count");
+        return cur_fail(&c, f, err, "bad pointer count");
     if (syn && p_cnt)
         syn->ptrs = ps_xcalloc(p_cnt, sizeof *syn->ptrs);
     for (uint32_t i = 0; i < p_cnt; i++) {
@@ -713,14 +720,14 @@ static int parse_synset(const ps_wordnet *wn, ps_wn_pos pos, uint32_t offset, ps
         size_t slen;
         ps_wn_pointer ptr = {0};
         if (!next_field(&c, &sym, &slen) || slen > 2)
-            CUR_FAIL(&c, NULL, err, "expected %u pointers, found %u", (unsigned)p_cnt, (unsigned)i);
+            return cur_fail(&c, NULL, err, "expected %u pointers, found %u", (unsigned)p_cnt, (unsigned)i);
         memcpy(ptr.symbol, sym, slen);
         if (!next_field(&c, &f, &n) || parse_offset(f, n, &ptr.offset))
-            CUR_FAIL(&c, sym, err, "bad target offset in pointer %u", (unsigned)i + 1);
+            return cur_fail(&c, sym, err, "bad target offset in pointer %u", (unsigned)i + 1);
         if (!next_field(&c, &f, &n) || n != 1 || pos_from_char(f[0], &ptr.pos))
-            CUR_FAIL(&c, sym, err, "bad target part of speech in pointer %u", (unsigned)i + 1);
+            return cur_fail(&c, sym, err, "bad target part of speech in pointer %u", (unsigned)i + 1);
         if (!next_field(&c, &f, &n) || n != 4 || parse_num(f, n, 16, 4, &v))
-            CUR_FAIL(&c, sym, err, "bad source/target field in pointer %u", (unsigned)i + 1);
+            return cur_fail(&c, sym, err, "bad source/target field in pointer %u", (unsigned)i + 1);
         ptr.source = (int)(v >> 8);
         ptr.target = (int)(v & 0xff);
         if (syn)
@@ -738,24 +745,24 @@ static int parse_synset(const ps_wordnet *wn, ps_wn_pos pos, uint32_t offset, ps
     if (!syn)
         return 0; /* the caller wanted pointers only */
     if (!next_field(&c, &f, &n))
-        CUR_FAIL(&c, NULL, err, "missing '|' before the gloss");
+        return cur_fail(&c, NULL, err, "missing '|' before the gloss");
     if (pos == PS_WN_VERB && !(n == 1 && f[0] == '|')) {
         uint32_t f_cnt;
         if (parse_num(f, n, 10, 2, &f_cnt))
-            CUR_FAIL(&c, f, err, "bad verb frame count");
+            return cur_fail(&c, f, err, "bad verb frame count");
         for (uint32_t i = 0; i < f_cnt; i++) {
             const char *plus;
             size_t pl;
             if (!next_field(&c, &plus, &pl) || pl != 1 || plus[0] != '+' ||
                 !next_field(&c, &f, &n) || parse_num(f, n, 10, 2, &v) ||
                 !next_field(&c, &f, &n) || parse_num(f, n, 16, 2, &v))
-                CUR_FAIL(&c, NULL, err, "bad verb frame %u", (unsigned)i + 1);
+                return cur_fail(&c, NULL, err, "bad verb frame %u", (unsigned)i + 1);
         }
         if (!next_field(&c, &f, &n))
-            CUR_FAIL(&c, NULL, err, "missing '|' before the gloss");
+            return cur_fail(&c, NULL, err, "missing '|' before the gloss");
     }
     if (n != 1 || f[0] != '|')
-        CUR_FAIL(&c, f, err, "expected '|' before the gloss");
+        return cur_fail(&c, f, err, "expected '|' before the gloss");
     size_t gs = c.pos, ge = c.end;
     while (gs < ge && base[gs] == ' ')
         gs++;
