@@ -1,2 +1,3 @@
 /* The command table: PS_CMD(name, one-line summary).  Keep in the order
  * `picseek help` should list them. */
+PS_CMD(glove, "GloVe word vectors: convert the JSON, show info, find nearest words")
