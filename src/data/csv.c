@@ -347,7 +347,9 @@ int ps_csv_expect_header(const ps_csv *r, const char *const *names, size_t n, ps
 
 void ps_csv_write_field(ps_buf *b, const char *s, size_t n, char sep)
 {
-    bool quote = false;
+    /* A leading byte order mark would be skipped when this is the first
+     * field of a file; quoted, it is data. */
+    bool quote = n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0;
     for (size_t i = 0; i < n && !quote; i++)
         quote = s[i] == sep || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
     if (!quote) {

@@ -120,8 +120,8 @@ int ps_csv_expect_header(const ps_csv *r, const char *const *names, size_t n, ps
 void ps_csv_close(ps_csv *r);
 
 /* Append s[0..n) to b as one field: quoted (with "" for ") only when it
- * holds the separator, a quote, CR or LF, so that this reader reads it back
- * unchanged. */
+ * holds the separator, a quote, CR or LF, or starts with a byte order mark,
+ * so that this reader reads it back unchanged. */
 void ps_csv_write_field(ps_buf *b, const char *s, size_t n, char sep);
 
 #endif
