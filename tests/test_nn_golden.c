@@ -68,10 +68,12 @@ static int list_inputs(const char *dir, char names[][128])
 
 static char *read_sibling(const char *dir, const char *name, const char *ext, size_t *len)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s%s", dir, name, ext);
+    ps_buf path = {0};
+    ps_buf_printf(&path, "%s/%s%s", dir, name, ext);
     ps_error err;
-    return ps_read_file(path, (size_t)64 << 20, len, &err);
+    char *data = ps_read_file(path.data, (size_t)64 << 20, len, &err);
+    ps_buf_free(&path);
+    return data;
 }
 
 typedef struct agree {
@@ -241,11 +243,11 @@ TEST(mobilenet_v1_golden)
 
         /* LiteRT's bytes, exactly, in float32-rescale mode. */
         if (src) {
-            char path[1024];
-            snprintf(path, sizeof path, "%s/tests/data/litert/mobilenet_v1_%s.out0", src,
-                     names[i]);
+            ps_buf path = {0};
+            ps_buf_printf(&path, "%s/tests/data/litert/mobilenet_v1_%s.out0", src, names[i]);
             size_t ll;
-            char *lite = ps_read_file(path, 1 << 20, &ll, &err);
+            char *lite = ps_read_file(path.data, 1 << 20, &ll, &err);
+            ps_buf_free(&path);
             if (lite && ll == 1024 &&
                 ps_model_run(mx, wx, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0) {
                 agree gl = compare(ps_model_raw_output(mx, wx, NULL), (const uint8_t *)lite, 1024);

@@ -521,12 +521,13 @@ TEST(truncations_and_bit_flips_never_crash)
 TEST(real_model_damage_is_detected)
 {
     const char *shared = test_shared_dir();
-    char path[1024];
-    snprintf(path, sizeof path, "%s/models/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
-             shared ? shared : "");
+    ps_buf path = {0};
+    ps_buf_printf(&path, "%s/models/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
+                  shared ? shared : "");
     size_t len;
     ps_error err;
-    char *good = shared ? ps_read_file(path, 64 << 20, &len, &err) : NULL;
+    char *good = shared ? ps_read_file(path.data, 64 << 20, &len, &err) : NULL;
+    ps_buf_free(&path);
     if (!good)
         SKIP("shared models missing");
     /* Truncated at 120 places: near the start, where the tables are, and
