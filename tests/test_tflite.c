@@ -295,6 +295,11 @@ TEST(tiny_model_runs_and_computes_the_conv)
 {
     spec s = default_spec();
     ps_error err;
+    /* Also leave the model in the test folder: it seeds the fuzzer. */
+    size_t blen;
+    unsigned char *bytes = build(&s, &blen);
+    test_write_tmp("tiny_conv.tflite", bytes, blen);
+    free(bytes);
     ps_tfl_model *t = parse_spec(&s, &err);
     CHECK(t != NULL);
     if (!t) {
