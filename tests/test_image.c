@@ -643,9 +643,6 @@ TEST(png_rgb_rgba_gray_palette_16bit_interlaced)
     CHECK_INT(ps_image_decode(p, len, "rgb16.png", NULL, &img, NULL, &err), 0);
     const unsigned char want16[6] = {18, 255, 0, 128, 1, 255};
     CHECK(img.pixels && memcmp(img.pixels, want16, 6) == 0);
-    if (img.pixels)
-        fprintf(stderr, "16-bit: %d %d %d %d %d %d\n", img.pixels[0], img.pixels[1],
-                img.pixels[2], img.pixels[3], img.pixels[4], img.pixels[5]);
     ps_image_free(&img);
     free(p);
 
@@ -1120,6 +1117,65 @@ TEST(corrupt_bytes_never_crash)
     free(px);
 }
 
+TEST(jpeg_resource_limits_and_harmless_warnings)
+{
+    ps_error err;
+    ps_image img;
+    ps_image_info info;
+    int w = 600, h = 400;
+    unsigned char *px = gradient(w, h, 3);
+    size_t len;
+    jpeg_spec sp = {w, h, 3, JCS_RGB, JCS_UNKNOWN, 80, 1, 0, 0};
+    unsigned char *j = make_jpeg(px, &sp, &len);
+
+    /* A progressive JPEG keeps all coefficients: 600x400 needs ~1 MB. */
+    ps_decode_opts o = opts_none();
+    o.max_codec_memory = 512 << 10;
+    CHECK_INT(ps_image_decode(j, len, "p.jpg", &o, &img, NULL, &err), -1);
+    CHECK_STR(err.msg,
+              "p.jpg: decoding this JPEG needs more than the limit of 0.5 MiB of working memory");
+    CHECK_INT(ps_image_decode(j, len, "p.jpg", NULL, &img, NULL, &err), 0);
+    ps_image_free(&img);
+
+    /* The last scan repeated 600 times: refused by the scan limit rather
+     * than decoded for ever (a known CPU-exhaustion trick). */
+    size_t last_sos = 0;
+    for (size_t i = 2; i + 1 < len; i++)
+        if (j[i] == 0xFF && j[i + 1] == 0xDA)
+            last_sos = i;
+    CHECK(last_sos > 0);
+    size_t scan = len - 2 - last_sos; /* the scan without EOI */
+    size_t blen = last_sos + 600 * scan + 2;
+    unsigned char *bomb = ps_xmalloc(blen);
+    memcpy(bomb, j, last_sos);
+    for (int k = 0; k < 600; k++)
+        memcpy(bomb + last_sos + k * scan, j + last_sos, scan);
+    memcpy(bomb + blen - 2, "\xFF\xD9", 2);
+    CHECK_INT(ps_image_decode(bomb, blen, "scans.jpg", NULL, &img, NULL, &err), -1);
+    CHECK_STR(err.msg, "scans.jpg: JPEG file has more than 500 scans");
+    free(bomb);
+    free(j);
+
+    /* Junk between two segments (here before SOS): libjpeg warns and
+     * skips it; the image is complete, so it is not partial. */
+    j = rgb_jpeg(px, w, h, 80, &len);
+    size_t sos = 0;
+    for (size_t i = 2; i + 1 < len && !sos; i++)
+        if (j[i] == 0xFF && j[i + 1] == 0xDA)
+            sos = i;
+    unsigned char *junk = ps_xmalloc(len + 5);
+    memcpy(junk, j, sos);
+    memcpy(junk + sos, "\x01\x02\x03\x04\x05", 5);
+    memcpy(junk + sos + 5, j + sos, len - sos);
+    CHECK_INT(ps_image_decode(junk, len + 5, "junk.jpg", NULL, &img, &info, &err), 0);
+    CHECK_INT(info.partial, 0);
+    CHECK_CONTAINS(info.warning, "extraneous bytes before marker");
+    ps_image_free(&img);
+    free(junk);
+    free(j);
+    free(px);
+}
+
 /* ---- resampling ------------------------------------------------------------ */
 
 /* An independent, direct implementation of the triangle filter: 2-D,
@@ -1463,6 +1519,7 @@ int main(void)
     RUN(png_decompression_bomb_is_bounded);
     RUN(truncated_files_at_many_lengths);
     RUN(corrupt_bytes_never_crash);
+    RUN(jpeg_resource_limits_and_harmless_warnings);
     RUN(resample_matches_direct_triangle_filter);
     RUN(resample_is_antialiased_not_point_sampled);
     RUN(center_square_takes_the_middle);

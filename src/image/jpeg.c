@@ -52,8 +52,8 @@ static void on_error(j_common_ptr c)
     jctx *x = (jctx *)(void *)c;
     if (c->err->msg_code == JERR_NO_BACKING_STORE) {
         snprintf(x->msg, sizeof x->msg,
-                 "decoding this JPEG needs more than the limit of %zu MiB of working memory",
-                 x->max_memory >> 20);
+                 "decoding this JPEG needs more than the limit of %.4g MiB of working memory",
+                 (double)x->max_memory / (1 << 20));
         x->msg_is_sentence = 1;
     } else {
         (*c->err->format_message)(c, x->msg);

@@ -118,6 +118,8 @@ static void clamp_interval(double *a, double *b, int size)
 void ps_image_resample(const ps_image *src, double x0, double y0, double x1, double y1,
                        int out_w, int out_h, unsigned char *out)
 {
+    if (out_w < 1 || out_h < 1 || !src->pixels || src->width < 1 || src->height < 1)
+        return;
     clamp_interval(&x0, &x1, src->width);
     clamp_interval(&y0, &y1, src->height);
     /* The crop: whole pixels covering the box.  Taps stay inside it. */
