@@ -18,8 +18,10 @@
 
 #include "core/buf.h"
 
+#include "learn/bilinear.h"
 #include "learn/matrix.h"
 #include "learn/metrics.h"
+#include "learn/mlp.h"
 
 #include "learn/ridge.h"
 #include "learn/rng.h"
@@ -134,6 +136,14 @@ int main(int argc, char **argv)
     printf("synthetic: %d texts x %d-d, %d photos x %d-d, %d pairs; train %zu / test %zu pairs "
            "(made in %.1f s), %d threads\n",
            NT, DT, NP, DP, NPAIRS, pb->split.n_train, pb->split.n_test, now() - t0, threads);
+    {
+        double my = 0, vy = 0;
+        for (size_t i = 0; i < NPAIRS; i++)
+            my += pb->y[i] / NPAIRS;
+        for (size_t i = 0; i < NPAIRS; i++)
+            vy += (pb->y[i] - my) * (pb->y[i] - my) / NPAIRS;
+        printf("target mean %.3f variance %.4f\n", my, vy);
+    }
     ps_pairs pairs = {&pb->T, &pb->P, NPAIRS, pb->ti, pb->pi, NULL};
     ps_rows rows = ps_rows_pairs(&pairs);
     float *pred = ps_xmalloc(NPAIRS * sizeof(float));
@@ -155,7 +165,82 @@ int main(int argc, char **argv)
         printf("          alpha_rel %g, 5-fold CV over %zu alphas\n", m.alpha_rel, m.n_grid);
         ps_ridge_free(&m);
     }
-    (void)pairs;
+    /* Early stopping needs a validation part of the training photos. */
+    uint32_t *gtr = ps_xmalloc(pb->split.n_train * sizeof(uint32_t));
+    for (size_t i = 0; i < pb->split.n_train; i++)
+        gtr[i] = pb->pi[pb->split.train[i]];
+    ps_split inner;
+    if (ps_group_shuffle_split(gtr, pb->split.n_train, 0.15, 11, &inner, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    for (size_t i = 0; i < inner.n_train; i++)
+        inner.train[i] = pb->split.train[inner.train[i]];
+    for (size_t i = 0; i < inner.n_test; i++)
+        inner.test[i] = pb->split.train[inner.test[i]];
+    free(gtr);
+
+    if (!strcmp(which, "mlp") || !strcmp(which, "all")) {
+        ps_mlp m;
+        ps_mlp_opts o = ps_mlp_defaults();
+        o.threads = threads;
+        o.log = getenv("BENCH_LOG") ? stderr : NULL;
+        t0 = now();
+        if (ps_mlp_train(&m, &rows, pb->y, inner.train, inner.n_train, inner.test, inner.n_test, &o,
+                         &err) != 0) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
+        double secs = now() - t0;
+        ps_mlp_predict(&m, &rows, pb->split.test, pb->split.n_test, pred);
+        report("mlp", secs, pb, pred);
+        printf("          hidden [256,64], %zu epochs (best %zu), %.2f s/epoch\n", m.epochs_run,
+               m.best_epoch, secs / (double)m.epochs_run);
+        ps_mlp_free(&m);
+    }
+    if (!strcmp(which, "bilinear") || !strcmp(which, "all")) {
+        for (int ranked = 0; ranked < 2; ranked++) {
+            ps_bilinear m;
+            ps_bilinear_opts o = ps_bilinear_defaults();
+            o.rank_weight = ranked ? 0.1f : 0.0f;
+            if (getenv("BENCH_LR"))
+                o.lr = (float)atof(getenv("BENCH_LR"));
+            if (getenv("BENCH_L2"))
+                o.l2 = (float)atof(getenv("BENCH_L2"));
+            if (getenv("BENCH_RANK"))
+                o.rank = (size_t)atoi(getenv("BENCH_RANK"));
+            o.log = getenv("BENCH_LOG") ? stderr : NULL;
+            t0 = now();
+            if (ps_bilinear_train(&m, &pairs, pb->y, inner.train, inner.n_train, inner.test,
+                                  inner.n_test, &o, &err) != 0) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 1;
+            }
+            double secs = now() - t0;
+            ps_bilinear_predict(&m, &pairs, pb->split.test, pb->split.n_test, pred);
+            report(ranked ? "bilin+rk" : "bilinear", secs, pb, pred);
+            printf("          rank %zu%s, %zu epochs (best %zu), %.3f s/epoch\n", m.rank,
+                   ranked ? ", ranking weight 0.1" : "", m.epochs_run, m.best_epoch,
+                   secs / (double)m.epochs_run);
+            /* Retrieval: one text against all photos. */
+            t0 = now();
+            ps_mat emb = ps_bilinear_embed_photos(&m, &pb->P);
+            double t_embed = now() - t0;
+            float te[64], *scores = ps_xmalloc(NP * sizeof(float));
+            t0 = now();
+            for (int rep = 0; rep < 1000; rep++) {
+                ps_bilinear_embed_text(&m, ps_mat_row(&pb->T, (size_t)rep % NT), te);
+                ps_bilinear_score_embedded(&m, te, &emb, NULL, scores);
+            }
+            if (!ranked)
+                printf("          retrieval: embed %d photos %.1f ms; one text vs %d photos %.1f us\n",
+                       NP, t_embed * 1e3, NP, (now() - t0) / 1000 * 1e6);
+            free(scores);
+            ps_mat_free(&emb);
+            ps_bilinear_free(&m);
+        }
+    }
+    ps_split_free(&inner);
     free(pred);
     ps_split_free(&pb->split);
     ps_mat_free(&pb->T);
