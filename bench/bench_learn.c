@@ -185,6 +185,12 @@ int main(int argc, char **argv)
         ps_mlp_opts o = ps_mlp_defaults();
         o.threads = threads;
         o.log = getenv("BENCH_LOG") ? stderr : NULL;
+        if (getenv("BENCH_MLP_LR"))
+            o.lr = (float)atof(getenv("BENCH_MLP_LR"));
+        if (getenv("BENCH_MLP_L2"))
+            o.l2 = (float)atof(getenv("BENCH_MLP_L2"));
+        if (getenv("BENCH_MLP_DROPOUT"))
+            o.dropout = (float)atof(getenv("BENCH_MLP_DROPOUT"));
         t0 = now();
         if (ps_mlp_train(&m, &rows, pb->y, inner.train, inner.n_train, inner.test, inner.n_test, &o,
                          &err) != 0) {

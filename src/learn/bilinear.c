@@ -60,40 +60,6 @@ static double softplus(double x)
     return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
-/* Mean and scale of the flagged rows of M (every flagged row counts once). */
-static void column_stats(const ps_mat *M, const unsigned char *used, int standardize, float **mean,
-                         float **scale)
-{
-    size_t d = M->cols, cnt = 0;
-    double *mu = ps_xcalloc(d ? d : 1, sizeof(double)), *sq = ps_xcalloc(d ? d : 1, sizeof(double));
-    for (size_t i = 0; i < M->rows; i++) {
-        if (!used[i])
-            continue;
-        cnt++;
-        for (size_t j = 0; j < d; j++)
-            mu[j] += ps_mat_row(M, i)[j];
-    }
-    for (size_t j = 0; j < d; j++)
-        mu[j] /= (double)(cnt ? cnt : 1);
-    for (size_t i = 0; i < M->rows; i++) {
-        if (!used[i])
-            continue;
-        for (size_t j = 0; j < d; j++) {
-            double c = ps_mat_row(M, i)[j] - mu[j];
-            sq[j] += c * c;
-        }
-    }
-    *mean = ps_xmalloc((d ? d : 1) * sizeof(float));
-    *scale = ps_xmalloc((d ? d : 1) * sizeof(float));
-    for (size_t j = 0; j < d; j++) {
-        double sd = sqrt(sq[j] / (double)(cnt ? cnt : 1));
-        (*mean)[j] = standardize ? (float)mu[j] : 0.0f;
-        (*scale)[j] = standardize && sd > 1e-12 ? (float)sd : 1.0f;
-    }
-    free(mu);
-    free(sq);
-}
-
 static void standardize_row(const float *x, const float *mean, const float *scale, size_t d,
                             float *out)
 {
@@ -376,10 +342,17 @@ static void setup(ps_bilinear *m, data *D, const ps_pairs *p, const float *y, co
         up[p->photo_idx[tr[i]]] = 1;
         ue[tr[i]] = 1;
     }
-    column_stats(p->text, ut, o->standardize, &m->t_mean, &m->t_scale);
-    column_stats(p->photo, up, o->standardize, &m->p_mean, &m->p_scale);
-    ps_mat empty = {0, m->n_extra, NULL};
-    column_stats(p->extra ? p->extra : &empty, ue, o->standardize, &m->e_mean, &m->e_scale);
+    size_t ne = m->n_extra ? m->n_extra : 1;
+    m->t_mean = ps_xmalloc(m->dt * sizeof(float));
+    m->t_scale = ps_xmalloc(m->dt * sizeof(float));
+    m->p_mean = ps_xmalloc(m->dp * sizeof(float));
+    m->p_scale = ps_xmalloc(m->dp * sizeof(float));
+    m->e_mean = ps_xmalloc(ne * sizeof(float));
+    m->e_scale = ps_xmalloc(ne * sizeof(float));
+    ps_column_stats(p->text, ut, o->standardize, m->t_mean, m->t_scale);
+    ps_column_stats(p->photo, up, o->standardize, m->p_mean, m->p_scale);
+    if (p->extra)
+        ps_column_stats(p->extra, ue, o->standardize, m->e_mean, m->e_scale);
     free(ut);
     free(up);
     free(ue);
@@ -668,22 +641,21 @@ int ps_bilinear_save(const ps_bilinear *m, const char *path, ps_error *err)
     return rc;
 }
 
+/* A copy of array `name` shaped d0 (x d1); with `positive`, every value
+ * must be > 0 (a scale). */
 static float *take(const ps_modelfile *f, const char *name, uint32_t ndim, size_t d0, size_t d1,
                    int positive, ps_error *err)
 {
     uint64_t dims[2] = {d0, d1};
-    const float *a = ps_modelfile_array(f, name, ndim, dims, err);
-    if (!a)
-        return NULL;
+    float *c = ps_modelfile_take(f, name, ndim, dims, err);
     size_t n = d0 * (ndim == 2 ? d1 : 1);
-    for (size_t i = 0; positive && i < n; i++)
-        if (!(a[i] > 0)) {
+    for (size_t i = 0; c && positive && i < n; i++)
+        if (!(c[i] > 0)) {
             ps_errorf(err, "%s: byte offset %zu: %s[%zu] must be positive", f->source,
                       ps_modelfile_find(f, name)->offset, name, i);
+            free(c);
             return NULL;
         }
-    float *c = ps_xmalloc((n ? n : 1) * sizeof(float));
-    memcpy(c, a, n * sizeof(float));
     return c;
 }
 

@@ -1,5 +1,6 @@
 #include "learn/matrix.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,38 @@ void ps_mat_free(ps_mat *m)
     free(m->data);
     m->data = NULL;
     m->rows = m->cols = 0;
+}
+
+void ps_column_stats(const ps_mat *M, const unsigned char *use, int standardize, float *mean,
+                     float *scale)
+{
+    size_t d = M->cols, cnt = 0;
+    double *mu = ps_xcalloc(d ? d : 1, sizeof(double)), *sq = ps_xcalloc(d ? d : 1, sizeof(double));
+    for (size_t i = 0; i < M->rows; i++) {
+        if (use && !use[i])
+            continue;
+        cnt++;
+        for (size_t j = 0; j < d; j++)
+            mu[j] += ps_mat_row(M, i)[j];
+    }
+    for (size_t j = 0; j < d; j++)
+        mu[j] /= (double)(cnt ? cnt : 1);
+    /* Two passes: the deviations from the mean, not E[x^2] - E[x]^2. */
+    for (size_t i = 0; i < M->rows; i++) {
+        if (use && !use[i])
+            continue;
+        for (size_t j = 0; j < d; j++) {
+            double c = ps_mat_row(M, i)[j] - mu[j];
+            sq[j] += c * c;
+        }
+    }
+    for (size_t j = 0; j < d; j++) {
+        double sd = sqrt(sq[j] / (double)(cnt ? cnt : 1));
+        mean[j] = standardize ? (float)mu[j] : 0.0f;
+        scale[j] = standardize && sd > 1e-12 ? (float)sd : 1.0f;
+    }
+    free(mu);
+    free(sq);
 }
 
 int ps_pairs_check(const ps_pairs *p, ps_error *err)

@@ -33,6 +33,13 @@ static inline float *ps_mat_row(const ps_mat *m, size_t i)
     return m->data + i * m->cols;
 }
 
+/* Per-column mean and standard deviation over the rows i of M with
+ * use[i] != 0 (use NULL = all rows), for (x - mean) / scale
+ * standardization.  Without `standardize`, or for a column whose deviation
+ * is ~0, the column is left alone (mean 0, scale 1 / scale 1). */
+void ps_column_stats(const ps_mat *M, const unsigned char *use, int standardize, float *mean,
+                     float *scale);
+
 typedef struct ps_pairs {
     const ps_mat *text;   /* one row per distinct text (query) */
     const ps_mat *photo;  /* one row per distinct photo */

@@ -161,16 +161,17 @@ static void backward(const ps_mlp *m, shard *s, size_t batch_total, float dropou
     }
 }
 
-/* Standardized copies of the chosen rows, one after another. */
-static float *gather_rows(const ps_mlp *m, const ps_rows *X, const size_t *idx, size_t n)
+/* The chosen rows one after another, standardized unless mean is NULL. */
+static float *gather_rows(const ps_rows *X, const size_t *idx, size_t n, const float *mean,
+                          const float *scale)
 {
-    size_t d = m->sizes[0];
+    size_t d = X->cols;
     float *out = ps_xmalloc((n ? n : 1) * d * sizeof(float));
     for (size_t i = 0; i < n; i++) {
         float *r = out + i * d;
         ps_rows_get(X, idx ? idx[i] : i, r);
-        for (size_t j = 0; j < d; j++)
-            r[j] = (r[j] - m->mean[j]) / m->scale[j];
+        for (size_t j = 0; mean && j < d; j++)
+            r[j] = (r[j] - mean[j]) / scale[j];
     }
     return out;
 }
@@ -198,7 +199,7 @@ void ps_mlp_predict(const ps_mlp *m, const ps_rows *X, const size_t *idx, size_t
         size_t *sub = ps_xmalloc(k * sizeof(size_t));
         for (size_t i = 0; i < k; i++)
             sub[i] = idx ? idx[i0 + i] : i0 + i;
-        float *Xs = gather_rows(m, X, sub, k);
+        float *Xs = gather_rows(X, sub, k, m->mean, m->scale);
         predict_dense(m, Xs, k, out + i0);
         free(Xs);
         free(sub);
@@ -250,26 +251,10 @@ static void init_model(ps_mlp *m, const ps_mlp_opts *o, size_t d, const float *X
         m->sizes[l + 1] = o->hidden[l];
     m->sizes[m->n_layers] = 1;
     m->sigmoid_out = o->sigmoid_out;
-    m->mean = ps_xcalloc(d, sizeof(float));
+    m->mean = ps_xmalloc(d * sizeof(float));
     m->scale = ps_xmalloc(d * sizeof(float));
-    double *mu = ps_xcalloc(d, sizeof(double)), *sq = ps_xcalloc(d, sizeof(double));
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++)
-            mu[j] += Xraw[i * d + j];
-    for (size_t j = 0; j < d; j++)
-        mu[j] /= (double)n;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) {
-            double c = Xraw[i * d + j] - mu[j];
-            sq[j] += c * c;
-        }
-    for (size_t j = 0; j < d; j++) {
-        double sd = sqrt(sq[j] / (double)n);
-        m->mean[j] = o->standardize ? (float)mu[j] : 0.0f;
-        m->scale[j] = o->standardize && sd > 1e-12 ? (float)sd : 1.0f;
-    }
-    free(mu);
-    free(sq);
+    ps_mat raw = {n, d, (float *)Xraw};
+    ps_column_stats(&raw, NULL, o->standardize, m->mean, m->scale);
     /* He initialization for ReLU layers, 1/fan_in for the output. */
     for (size_t l = 0; l < m->n_layers; l++) {
         size_t in = m->sizes[l], cnt = wcount(m, l);
@@ -330,15 +315,7 @@ int ps_mlp_train(ps_mlp *m, const ps_rows *X, const float *y, const size_t *trai
     size_t d = X->cols;
 
     /* Raw training rows first (for the statistics), standardized in place. */
-    ps_mlp raw = {0};
-    raw.sizes[0] = d;
-    raw.mean = ps_xcalloc(d, sizeof(float));
-    raw.scale = ps_xmalloc(d * sizeof(float));
-    for (size_t j = 0; j < d; j++)
-        raw.scale[j] = 1.0f;
-    float *Xtr = gather_rows(&raw, X, train, n_train);
-    free(raw.mean);
-    free(raw.scale);
+    float *Xtr = gather_rows(X, train, n_train, NULL, NULL);
     float *ytr = ps_xmalloc(n_train * sizeof(float));
     for (size_t i = 0; i < n_train; i++) {
         ytr[i] = y[train ? train[i] : i];
@@ -355,9 +332,10 @@ int ps_mlp_train(ps_mlp *m, const ps_rows *X, const float *y, const size_t *trai
     ps_rng rng;
     ps_rng_seed(&rng, o.seed);
     init_model(m, &o, d, Xtr, n_train, ytr, &rng);
-    for (size_t i = 0; i < n_train * d; i++)
-        Xtr[i] = (Xtr[i] - m->mean[i % d]) / m->scale[i % d];
-    float *Xval = gather_rows(m, X, val, n_val);
+    for (size_t i = 0; i < n_train; i++)
+        for (size_t j = 0; j < d; j++)
+            Xtr[i * d + j] = (Xtr[i * d + j] - m->mean[j]) / m->scale[j];
+    float *Xval = gather_rows(X, val, n_val, m->mean, m->scale);
     float *yval = ps_xmalloc((n_val ? n_val : 1) * sizeof(float));
     float *pval = ps_xmalloc((n_val ? n_val : 1) * sizeof(float));
     for (size_t i = 0; i < n_val; i++)
@@ -485,18 +463,11 @@ int ps_mlp_save(const ps_mlp *m, const char *path, ps_error *err)
     return rc;
 }
 
-/* Copy array `name` of exactly the given shape into a new allocation. */
 static float *take(const ps_modelfile *f, const char *name, uint32_t ndim, uint64_t d0, uint64_t d1,
                    ps_error *err)
 {
     uint64_t dims[2] = {d0, d1};
-    const float *a = ps_modelfile_array(f, name, ndim, dims, err);
-    if (!a)
-        return NULL;
-    size_t n = (size_t)d0 * (ndim == 2 ? (size_t)d1 : 1);
-    float *c = ps_xmalloc(n * sizeof(float));
-    memcpy(c, a, n * sizeof(float));
-    return c;
+    return ps_modelfile_take(f, name, ndim, dims, err);
 }
 
 int ps_mlp_load(ps_mlp *m, const char *path, ps_error *err)

@@ -372,6 +372,18 @@ const float *ps_modelfile_array(const ps_modelfile *m, const char *name, uint32_
     return a->data;
 }
 
+float *ps_modelfile_take(const ps_modelfile *m, const char *name, uint32_t ndim,
+                         const uint64_t *dims, ps_error *err)
+{
+    const float *a = ps_modelfile_array(m, name, ndim, dims, err);
+    if (!a)
+        return NULL;
+    size_t n = ps_modelfile_find(m, name)->count;
+    float *c = ps_xmalloc(n ? n * sizeof(float) : 1);
+    memcpy(c, a, n * sizeof(float));
+    return c;
+}
+
 /* Find name as an ndim-dimensional array with no zero dimension. */
 static const ps_model_array *find_shaped(const ps_modelfile *m, const char *name, uint32_t ndim,
                                          ps_error *err)

@@ -92,6 +92,10 @@ const ps_model_array *ps_modelfile_find(const ps_modelfile *m, const char *name)
  * [4]" (or "... no array 'w'"). */
 const float *ps_modelfile_array(const ps_modelfile *m, const char *name, uint32_t ndim,
                                 const uint64_t *dims, ps_error *err);
+/* Like ps_modelfile_array, but returns a copy the caller frees (never NULL
+ * on success, even for a zero-size array). */
+float *ps_modelfile_take(const ps_modelfile *m, const char *name, uint32_t ndim,
+                         const uint64_t *dims, ps_error *err);
 /* A 1-D array of any non-zero length (stored in *n), or a 2-D array of any
  * non-zero shape; NULL with a message otherwise. */
 const float *ps_modelfile_vec(const ps_modelfile *m, const char *name, size_t *n, ps_error *err);
