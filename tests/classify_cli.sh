@@ -110,6 +110,24 @@ run classify --model deeplab --tensor "$f"
 want_rc deeplab_text 0
 has deeplab_text out "background"
 
+# --- photos: decoded, cropped and resized by the image layer -------------------------
+name=$(basename "$first" .in)
+photo=$(ls "$shared"/dataset/*/"$name".jpg 2>/dev/null | head -1)
+if [ -n "$photo" ]; then
+  top=$(golden_top1 "$v2/$name.out0")
+  run classify -k 1 --json "$photo"
+  want_rc photo 0
+  got=$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["classes"][0]["index"])' <"$tmp/out" 2>/dev/null)
+  [ "$got" = "$top" ] && ok || bad "photo: top class $got, golden $top"
+  run classify --model deeplab -k 2 "$photo"
+  want_rc photo_deeplab 0
+  has photo_deeplab out "$photo (deeplab)"
+fi
+printf 'not a picture\n' >"$tmp/notes.jpg"
+run classify "$tmp/notes.jpg"
+want_rc not_image 1
+has not_image err "not a JPEG, PNG or WebP image"
+
 # --- errors: wrong tensor size, missing file, photo without the image layer -----------
 head -c 1000 "$first" >"$tmp/short.in"
 run classify --tensor "$tmp/short.in"

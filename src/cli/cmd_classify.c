@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/file.h"
 #include "core/json.h"
+#include "image/resize.h"
 #include "nn/models.h"
 
 #define MAX_INPUTS 4096
@@ -73,13 +74,20 @@ typedef struct input {
     int is_tensor;
 } input;
 
-/* Load the model's input bytes for one input into buf (input_bytes long). */
-static int load_input(const input *in, size_t need, uint8_t **out, ps_error *err)
+/* The model's input bytes (side*side*3) for one input, in a new buffer. */
+static int load_input(const input *in, int side, uint8_t **out, ps_error *err)
 {
-    if (!in->is_tensor)
-        return ps_errorf(err, "%s: decoding photos needs picseek's image layer, which this "
-                         "build does not include yet; give the model's input tensor with "
-                         "--tensor FILE", in->path);
+    size_t need = (size_t)side * side * 3;
+    if (!in->is_tensor) {
+        /* Decode, center square, PIL-compatible resize (image/resize.h). */
+        uint8_t *px = ps_xmalloc(need);
+        if (ps_image_load_square(in->path, side, NULL, px, err) != 0) {
+            free(px);
+            return -1;
+        }
+        *out = px;
+        return 0;
+    }
     size_t len;
     char *data = ps_read_file(in->path, need + 1, &len, err);
     if (!data)
@@ -218,7 +226,7 @@ int cmd_classify(int argc, char **argv)
     int failed = 0;
     for (int i = 0; i < ninputs; i++) {
         uint8_t *tensor = NULL;
-        if (load_input(&inputs[i], ps_model_input_bytes(m), &tensor, &err) != 0 ||
+        if (load_input(&inputs[i], ps_model_input_side(m), &tensor, &err) != 0 ||
             ps_model_run(m, ws, tensor, ps_model_input_bytes(m), scores, NULL, &err) != 0) {
             cli_fail("classify", &err);
             failed = 1;
