@@ -255,41 +255,81 @@ static inline __m256i bcast_pair(const int16_t *a)
     return _mm256_set1_epi32(v);
 }
 
-/* rows (1..4) pixels x 16 channels; always inlined so each row count gets
- * its own unrolled copy. */
-static inline __attribute__((always_inline)) void tile(int rows, const int16_t *A, int Kp,
-                                                        const int16_t *B, const int32_t *bias,
-                                                        const vrq *r, uint8_t *out,
-                                                        size_t out_stride, int nvalid)
+/* Requantize two accumulator vectors (16 channels) and store nvalid bytes. */
+static inline void store_tile_row(__m256i acc0, __m256i acc1, __m256i bias0, __m256i bias1,
+                                  const vrq *r, uint8_t *o, int nvalid)
 {
-    __m256i acc[4][2];
-    for (int i = 0; i < 4; i++)
-        acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+    __m256i v0 = vrq_apply(_mm256_add_epi32(acc0, bias0), r);
+    __m256i v1 = vrq_apply(_mm256_add_epi32(acc1, bias1), r);
+    __m128i bytes = pack16(v0, v1);
+    if (nvalid == 16) {
+        _mm_storeu_si128((__m128i *)o, bytes);
+    } else {
+        uint8_t tmp[16];
+        _mm_storeu_si128((__m128i *)tmp, bytes);
+        memcpy(o, tmp, (size_t)nvalid);
+    }
+}
+
+/* 4 pixels x 16 channels.  The eight accumulators are named variables so
+ * that they stay in registers across the K loop. */
+static void tile4(const int16_t *A, int Kp, const int16_t *B, const int32_t *bias, const vrq *r,
+                  uint8_t *out, size_t out_stride, int nvalid)
+{
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00;
+    __m256i c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    const int16_t *a0 = A, *a1 = A + Kp, *a2 = A + 2 * (size_t)Kp, *a3 = A + 3 * (size_t)Kp;
     const int pairs = Kp / 2;
     for (int kp = 0; kp < pairs; kp++) {
         __m256i b0 = _mm256_load_si256((const __m256i *)(B + (size_t)kp * 32));
         __m256i b1 = _mm256_load_si256((const __m256i *)(B + (size_t)kp * 32 + 16));
-        for (int i = 0; i < rows; i++) {
-            __m256i a = bcast_pair(A + (size_t)i * Kp + 2 * kp);
-            acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(a, b0));
-            acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(a, b1));
-        }
+        __m256i x = bcast_pair(a0 + 2 * kp);
+        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, b0));
+        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, b1));
+        x = bcast_pair(a1 + 2 * kp);
+        c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, b0));
+        c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, b1));
+        x = bcast_pair(a2 + 2 * kp);
+        c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, b0));
+        c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, b1));
+        x = bcast_pair(a3 + 2 * kp);
+        c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, b0));
+        c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, b1));
     }
     __m256i bias0 = _mm256_load_si256((const __m256i *)bias);
     __m256i bias1 = _mm256_load_si256((const __m256i *)(bias + 8));
-    for (int i = 0; i < rows; i++) {
-        __m256i v0 = vrq_apply(_mm256_add_epi32(acc[i][0], bias0), r);
-        __m256i v1 = vrq_apply(_mm256_add_epi32(acc[i][1], bias1), r);
-        __m128i bytes = pack16(v0, v1);
-        uint8_t *o = out + (size_t)i * out_stride;
-        if (nvalid == 16) {
-            _mm_storeu_si128((__m128i *)o, bytes);
-        } else {
-            uint8_t tmp[16];
-            _mm_storeu_si128((__m128i *)tmp, bytes);
-            memcpy(o, tmp, (size_t)nvalid);
-        }
+    store_tile_row(c00, c01, bias0, bias1, r, out, nvalid);
+    store_tile_row(c10, c11, bias0, bias1, r, out + out_stride, nvalid);
+    store_tile_row(c20, c21, bias0, bias1, r, out + 2 * out_stride, nvalid);
+    store_tile_row(c30, c31, bias0, bias1, r, out + 3 * out_stride, nvalid);
+}
+
+/* 1 pixel x 16 channels, with the K loop split over two accumulator pairs
+ * to shorten the dependency chains (the GEMV of a final 1x1 convolution). */
+static void tile1(const int16_t *A, int Kp, const int16_t *B, const int32_t *bias, const vrq *r,
+                  uint8_t *out, int nvalid)
+{
+    __m256i c0 = _mm256_setzero_si256(), c1 = c0, d0 = c0, d1 = c0;
+    const int pairs = Kp / 2;
+    int kp = 0;
+    for (; kp + 2 <= pairs; kp += 2) {
+        __m256i x = bcast_pair(A + 2 * kp), y = bcast_pair(A + 2 * kp + 2);
+        const int16_t *b = B + (size_t)kp * 32;
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(x, _mm256_load_si256((const __m256i *)b)));
+        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(x, _mm256_load_si256((const __m256i *)(b + 16))));
+        d0 = _mm256_add_epi32(d0, _mm256_madd_epi16(y, _mm256_load_si256((const __m256i *)(b + 32))));
+        d1 = _mm256_add_epi32(d1, _mm256_madd_epi16(y, _mm256_load_si256((const __m256i *)(b + 48))));
     }
+    for (; kp < pairs; kp++) {
+        __m256i x = bcast_pair(A + 2 * kp);
+        const int16_t *b = B + (size_t)kp * 32;
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(x, _mm256_load_si256((const __m256i *)b)));
+        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(x, _mm256_load_si256((const __m256i *)(b + 16))));
+    }
+    c0 = _mm256_add_epi32(c0, d0);
+    c1 = _mm256_add_epi32(c1, d1);
+    store_tile_row(c0, c1, _mm256_load_si256((const __m256i *)bias),
+                   _mm256_load_si256((const __m256i *)(bias + 8)), r, out, nvalid);
 }
 
 void ps_nn_conv_fast(const ps_nn_conv *p, const uint8_t *in, uint8_t *out, int m0, int m1,
@@ -310,24 +350,10 @@ void ps_nn_conv_fast(const ps_nn_conv *p, const uint8_t *in, uint8_t *out, int m
             uint8_t *o = out + (size_t)m * p->out_c + nb * 16;
             int i = 0;
             for (; i + 4 <= mc; i += 4)
-                tile(4, A + (size_t)i * Kp, Kp, B, bias, &r, o + (size_t)i * p->out_c,
-                     (size_t)p->out_c, nvalid);
-            switch (mc - i) {
-            case 3:
-                tile(3, A + (size_t)i * Kp, Kp, B, bias, &r, o + (size_t)i * p->out_c,
-                     (size_t)p->out_c, nvalid);
-                break;
-            case 2:
-                tile(2, A + (size_t)i * Kp, Kp, B, bias, &r, o + (size_t)i * p->out_c,
-                     (size_t)p->out_c, nvalid);
-                break;
-            case 1:
-                tile(1, A + (size_t)i * Kp, Kp, B, bias, &r, o + (size_t)i * p->out_c,
-                     (size_t)p->out_c, nvalid);
-                break;
-            default:
-                break;
-            }
+                tile4(A + (size_t)i * Kp, Kp, B, bias, &r, o + (size_t)i * p->out_c,
+                      (size_t)p->out_c, nvalid);
+            for (; i < mc; i++)
+                tile1(A + (size_t)i * Kp, Kp, B, bias, &r, o + (size_t)i * p->out_c, nvalid);
         }
     }
 }
