@@ -20,6 +20,7 @@
  * Missing shared assets make the tests SKIP, not pass.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,6 +408,71 @@ TEST(reference_and_fast_kernels_agree_on_models)
     same_paths(PS_MODEL_EMBEDDER, "golden/mobilenet_v1_1.0_224_quant_embedding_extractor");
 }
 
+/* One loaded model, several threads each with its own workspace. */
+typedef struct shared_run {
+    const ps_model *m;
+    const uint8_t *in;
+    size_t len;
+    uint8_t out[1024];
+    int ok;
+} shared_run;
+
+static void *run_thread(void *arg)
+{
+    shared_run *r = arg;
+    ps_error err;
+    ps_nn_workspace *ws = ps_model_workspace(r->m, 1);
+    r->ok = 1;
+    for (int i = 0; i < 3; i++) {
+        r->ok &= ps_model_run(r->m, ws, r->in, r->len, NULL, NULL, &err) == 0;
+        const uint8_t *o = ps_model_raw_output(r->m, ws, NULL);
+        if (i == 0)
+            memcpy(r->out, o, 1024);
+        else
+            r->ok &= memcmp(r->out, o, 1024) == 0;
+    }
+    ps_nn_workspace_free(ws);
+    return NULL;
+}
+
+TEST(one_model_many_threads)
+{
+    char *models = shared_path("models");
+    char *dir = shared_path("golden/mobilenet_v1_1.0_224_quant_embedding_extractor");
+    if (!models || !dir) {
+        free(models);
+        free(dir);
+        SKIP("shared models or golden files missing");
+    }
+    ps_error err;
+    ps_model *m = ps_model_load(PS_MODEL_EMBEDDER, models, NULL, &err);
+    char names[MAX_FILES][128];
+    int n = list_inputs(dir, names);
+    size_t len = 0;
+    char *in = n ? read_sibling(dir, names[0], ".in", &len) : NULL;
+    CHECK(m && in);
+    if (m && in) {
+        shared_run r[3];
+        pthread_t t[3];
+        for (int i = 0; i < 3; i++) {
+            r[i].m = m;
+            r[i].in = (const uint8_t *)in;
+            r[i].len = len;
+            CHECK(pthread_create(&t[i], NULL, run_thread, &r[i]) == 0);
+        }
+        for (int i = 0; i < 3; i++)
+            pthread_join(t[i], NULL);
+        for (int i = 0; i < 3; i++) {
+            CHECK(r[i].ok);
+            CHECK(memcmp(r[i].out, r[0].out, 1024) == 0);
+        }
+    }
+    free(in);
+    ps_model_free(m);
+    free(models);
+    free(dir);
+}
+
 TEST(labels_and_metadata)
 {
     char *models = shared_path("models");
@@ -486,5 +552,6 @@ int main(void)
     RUN(mobilenet_v1_golden);
     RUN(deeplab_golden);
     RUN(reference_and_fast_kernels_agree_on_models);
+    RUN(one_model_many_threads);
     return test_summary();
 }

@@ -68,6 +68,8 @@ typedef struct ps_nn_conv {
     int pointwise;       /* conv: 1x1, stride 1, no padding: rows are input pixels */
     int16_t *wp;         /* conv: [Np/16][Kp/2][16 channels][2]; depthwise: unused */
     int32_t *wdw;        /* depthwise (depth_mult 1): [K][out_c] of w - w_zp */
+    int16_t *wdw16;      /* depthwise (depth_mult 1, K <= 64): w - w_zp for tap pairs,
+                            [pair][channel block of 16][lo 16, hi 16] (see ops_avx2.c) */
     int32_t *bias_eff;   /* conv: bias - in_zp * sum_k (w - w_zp), Np values */
 } ps_nn_conv;
 

@@ -25,6 +25,9 @@
 #include "core/buf.h"
 #include "nn/ops.h"
 
+/* Depthwise filters with at most this many taps use the paired-tap kernel. */
+#define DW_MAX_TAPS 64
+
 /* ---- vector requantization ------------------------------------------------ */
 
 typedef struct vrq {
@@ -135,6 +138,29 @@ void ps_nn_conv_pack(ps_nn_conv *p)
         p->wdw = xaligned(n * sizeof(int32_t));
         for (size_t i = 0; i < n; i++)
             p->wdw[i] = (int32_t)p->w[i] - p->w_zp;
+        p->wdw16 = NULL;
+        if (p->K > DW_MAX_TAPS)
+            return;
+        /* Tap pairs interleaved per channel, in the lane order that
+         * _mm256_unpacklo/hi_epi16 give: lo = channels 0-3 and 8-11 of a
+         * block of 16, hi = channels 4-7 and 12-15. */
+        static const int lo_ch[8] = {0, 1, 2, 3, 8, 9, 10, 11};
+        static const int hi_ch[8] = {4, 5, 6, 7, 12, 13, 14, 15};
+        const int blocks = (p->out_c + 15) / 16, pairs = (p->K + 1) / 2;
+        p->wdw16 = xaligned((size_t)pairs * blocks * 32 * sizeof(int16_t));
+        for (int tp = 0; tp < pairs; tp++)
+            for (int cb = 0; cb < blocks; cb++) {
+                int16_t *dst = p->wdw16 + ((size_t)tp * blocks + cb) * 32;
+                for (int i = 0; i < 8; i++)
+                    for (int t = 0; t < 2; t++) {
+                        int tap = 2 * tp + t;
+                        int cl = cb * 16 + lo_ch[i], ch = cb * 16 + hi_ch[i];
+                        dst[2 * i + t] = (int16_t)(tap < p->K && cl < p->out_c
+                                                       ? p->wdw[(size_t)tap * p->out_c + cl] : 0);
+                        dst[16 + 2 * i + t] = (int16_t)(tap < p->K && ch < p->out_c
+                                                            ? p->wdw[(size_t)tap * p->out_c + ch] : 0);
+                    }
+            }
         return;
     }
     int K = p->K;
@@ -173,9 +199,11 @@ void ps_nn_conv_unpack(ps_nn_conv *p)
     free(p->wp);
     free(p->bias_eff);
     free(p->wdw);
+    free(p->wdw16);
     p->wp = NULL;
     p->bias_eff = NULL;
     p->wdw = NULL;
+    p->wdw16 = NULL;
 }
 
 /* Pixels per im2col chunk: keep the chunk near 128 KiB. */
@@ -385,6 +413,53 @@ void ps_nn_dw_fast(const ps_nn_conv *p, const uint8_t *in, uint8_t *out, int r0,
                 kx1--;
             uint8_t *op = o + (size_t)ox * C;
             int c = 0;
+            if (p->wdw16) {
+                /* Input pointer of each tap, NULL where the tap falls in the
+                 * padding (it then contributes nothing, as in the reference). */
+                const uint8_t *tap[DW_MAX_TAPS + 1];
+                for (int ky = 0; ky < p->k_h; ky++)
+                    for (int kx = 0; kx < p->k_w; kx++) {
+                        int iy = iy0 + ky * p->dil_h, ix = ix0 + kx * p->dil_w;
+                        int ok = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+                        tap[ky * p->k_w + kx] =
+                            ok ? inb + ((size_t)iy * p->in_w + ix) * C : NULL;
+                    }
+                tap[p->K] = NULL;
+                const int blocks = (C + 15) / 16, pairs = (p->K + 1) / 2;
+                const __m256i zin16 = _mm256_set1_epi16((int16_t)p->in_zp);
+                for (int cb = 0; cb + 1 <= C / 16; cb++, c += 16) {
+                    __m256i lo = _mm256_setzero_si256(), hi = lo;
+                    const int16_t *w = p->wdw16 + (size_t)cb * 32;
+                    for (int tp = 0; tp < pairs; tp++, w += (size_t)blocks * 32) {
+                        const uint8_t *q0 = tap[2 * tp], *q1 = tap[2 * tp + 1];
+                        __m256i x0 = q0 ? _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128(
+                                                               (const __m128i *)(q0 + c))), zin16)
+                                        : _mm256_setzero_si256();
+                        __m256i x1 = q1 ? _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128(
+                                                               (const __m128i *)(q1 + c))), zin16)
+                                        : _mm256_setzero_si256();
+                        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1),
+                                                                    _mm256_load_si256((const __m256i *)w)));
+                        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1),
+                                                                    _mm256_load_si256((const __m256i *)(w + 16))));
+                    }
+                    /* Bias in the same lane order: lo = 0-3 | 8-11, hi = 4-7 | 12-15. */
+                    const int32_t *bs = p->bias + c;
+                    __m256i blo = _mm256_inserti128_si256(
+                        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)bs)),
+                        _mm_loadu_si128((const __m128i *)(bs + 8)), 1);
+                    __m256i bhi = _mm256_inserti128_si256(
+                        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(bs + 4))),
+                        _mm_loadu_si128((const __m128i *)(bs + 12)), 1);
+                    __m256i vlo = vrq_apply(_mm256_add_epi32(lo, blo), &r);
+                    __m256i vhi = vrq_apply(_mm256_add_epi32(hi, bhi), &r);
+                    /* packs per lane gives channels 0-7 | 8-15 already in order. */
+                    __m256i p16 = _mm256_packs_epi32(vlo, vhi);
+                    _mm_storeu_si128((__m128i *)(op + c),
+                                     _mm_packus_epi16(_mm256_castsi256_si128(p16),
+                                                      _mm256_extracti128_si256(p16, 1)));
+                }
+            }
             for (; c + 16 <= C; c += 16) {
                 __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
                 for (int ky = ky0; ky < ky1; ky++) {
