@@ -886,6 +886,86 @@ TEST(elementwise_resize_argmax_fast_match_reference)
     }
 }
 
+/* Small cases worked out by hand from TFLite's kernel definitions. */
+TEST(small_ops_match_hand_values)
+{
+    /* CONCATENATION: input 0 has the output's quantization (copied), input 1
+     * has scale 0.5, zero point 10 against the output's 0.25 / 3:
+     * q' = round((q - 10) * 2) + 3, clamped. */
+    ps_nn_concat cc;
+    memset(&cc, 0, sizeof cc);
+    cc.n = 2;
+    cc.outer = 2;
+    cc.inner[0] = 1;
+    cc.inner[1] = 2;
+    cc.rescale[1] = 1;
+    cc.scale[1] = 0.5f * (1.0f / 0.25f);
+    cc.bias[1] = -10.0f * cc.scale[1];
+    cc.out_zp = 3;
+    const uint8_t a[2] = {7, 8}, b[4] = {20, 10, 0, 200};
+    const uint8_t *ins[2] = {a, b};
+    uint8_t out[6];
+    ps_nn_concat_ref(&cc, ins, out);
+    const uint8_t want[6] = {7, 23, 3, 8, 0, 255};
+    CHECK(memcmp(out, want, 6) == 0);
+
+    /* AVERAGE_POOL_2D 3x3, stride 1, SAME on a 2x2 image: every window sees
+     * all four pixels (padding does not count): (1+2+3+5 + 2) / 4 = 3. */
+    ps_nn_pool pl = {1, 2, 2, 1, 2, 2, 3, 3, 1, 1, 1, 1, 0, 255};
+    const uint8_t img[4] = {1, 2, 3, 5};
+    uint8_t po[4];
+    ps_nn_pool_ref(&pl, img, po, 0, 2);
+    for (int i = 0; i < 4; i++)
+        CHECK_INT(po[i], 3);
+    pl.hi = 2; /* a fused clamp */
+    ps_nn_pool_ref(&pl, img, po, 0, 2);
+    CHECK_INT(po[0], 2);
+
+    /* RESIZE_BILINEAR 2x2 -> 3x3 with align_corners: corners copied, the
+     * centre the mean of the four (10+20+30+41)/4 = 25.25 -> 25, edge
+     * midpoints (10+20)/2 = 15, (20+41)/2 = 30.5 -> 31 (half up). */
+    ps_nn_resize rs = {1, 2, 2, 1, 3, 3, 1, 0};
+    const uint8_t src[4] = {10, 20, 30, 41};
+    uint8_t ro[9], rf[9];
+    ps_nn_resize_ref(&rs, src, ro, 0, 3);
+    ps_nn_resize_fast(&rs, src, rf, 0, 3);
+    const uint8_t rwant[9] = {10, 15, 20, 20, 25, 31, 30, 36, 41};
+    CHECK(memcmp(ro, rwant, 9) == 0);
+    CHECK(memcmp(rf, rwant, 9) == 0);
+
+    /* QUANTIZE uint8 -> uint8: scale 0.5 -> 0.25 (x2), zero point 100 -> 0. */
+    ps_nn_requant rq;
+    memset(&rq, 0, sizeof rq);
+    rq.in_zp = 100;
+    ps_q_quantize_multiplier(2.0, &rq.rq.mult, &rq.rq.shift);
+    rq.rq.lo = 0;
+    rq.rq.hi = 255;
+    const uint8_t qi[4] = {100, 101, 50, 227};
+    uint8_t qo[4];
+    ps_nn_requant_ref(&rq, qi, qo, 0, 4);
+    CHECK_INT(qo[0], 0);
+    CHECK_INT(qo[1], 2);
+    CHECK_INT(qo[2], 0);
+    CHECK_INT(qo[3], 254);
+
+    /* ADD of equal scales 1.0 (zero points 0) into scale 2.0: (a + b) / 2
+     * with TFLite's rounding; 3 + 4 = 7 -> 3.5 -> 4. */
+    ps_nn_add ad;
+    memset(&ad, 0, sizeof ad);
+    ad.count = 2;
+    ad.left_shift = 20;
+    ps_q_quantize_multiplier(0.5, &ad.in1_mult, &ad.in1_shift);
+    ps_q_quantize_multiplier(0.5, &ad.in2_mult, &ad.in2_shift);
+    ps_q_quantize_multiplier(2.0 / ((1 << 20) * 2.0), &ad.rq.mult, &ad.rq.shift);
+    ad.rq.lo = 0;
+    ad.rq.hi = 255;
+    const uint8_t x1[2] = {3, 200}, x2[2] = {4, 100};
+    uint8_t ao[2];
+    ps_nn_add_ref(&ad, x1, x2, ao, 0, 2);
+    CHECK_INT(ao[0], 4);
+    CHECK_INT(ao[1], 150);
+}
+
 TEST(op_names)
 {
     CHECK_STR(ps_tfl_op_name(0), "ADD");
@@ -912,5 +992,6 @@ int main(void)
     RUN(conv_fast_matches_reference);
     RUN(depthwise_fast_matches_reference);
     RUN(elementwise_resize_argmax_fast_match_reference);
+    RUN(small_ops_match_hand_values);
     return test_summary();
 }
