@@ -1,0 +1,356 @@
+/*
+ * zeroshot.c - the zero-shot score (see zeroshot.h).
+ */
+#include "score/zeroshot.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/paths.h"
+#include "core/sha256.h"
+
+#define ZS_CALIBRATION_SCALE 0.2f
+
+struct ps_zeroshot {
+    ps_wordnet *wn;
+    ps_glove *glove;
+    ps_idf *idf;
+    ps_bridge *bridge;
+    ps_query_model qm;
+    ps_zs_params p;
+    size_t dim;
+    uint32_t gdim;
+    char name[64];
+};
+
+void ps_zs_params_default(ps_zs_params *p)
+{
+    memset(p, 0, sizeof *p);
+    ps_bridge_params_default(&p->bridge);
+    p->weighting = PS_QW_IDF;
+    p->prob_power = 1.0f;
+    p->voc_weight = 1.0f;
+    p->voc_power = 0.5f;
+    p->vector_weight = 0.0f;
+    p->modifier_weight = 0.5f;
+}
+
+void ps_zs_config_default(ps_zs_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    ps_zs_params_default(&cfg->params);
+}
+
+static int check_params(const ps_zs_params *p, ps_error *err)
+{
+    const ps_bridge_params *b = &p->bridge;
+    if (!(p->prob_power > 0 && p->prob_power <= 4) || !(p->voc_power > 0 && p->voc_power <= 4))
+        return ps_errorf(err, "zero-shot parameters: powers must be in (0, 4]");
+    if (!(p->voc_weight >= 0 && p->voc_weight <= 100) ||
+        !(p->vector_weight >= 0 && p->vector_weight <= 100))
+        return ps_errorf(err, "zero-shot parameters: weights must be in [0, 100]");
+    if (!(b->down_decay >= 0 && b->down_decay <= 1) || !(b->up_decay >= 0 && b->up_decay <= 1) ||
+        !(b->sense_decay >= 0 && b->sense_decay <= 1))
+        return ps_errorf(err, "zero-shot parameters: decays must be in [0, 1]");
+    if (!(b->glove_floor >= -1 && b->glove_floor < 1) ||
+        !(b->glove_weight >= 0 && b->glove_weight <= 1))
+        return ps_errorf(err, "zero-shot parameters: GloVe floor must be in [-1, 1), weight "
+                              "in [0, 1]");
+    if (b->max_senses < 0 || b->max_senses > 1000 || b->max_down_depth < 0 ||
+        b->max_down_depth > 1000 || b->max_up_depth < 0 || b->max_up_depth > 1000)
+        return ps_errorf(err, "zero-shot parameters: sense and depth limits must be in "
+                              "[0, 1000]");
+    return 0;
+}
+
+/* A name that changes whenever the photo or query embedding could. */
+static void make_name(ps_zeroshot *z)
+{
+    const ps_zs_params *p = &z->p;
+    const ps_bridge_params *b = &p->bridge;
+    ps_buf s = {0};
+    ps_buf_printf(&s, "v%d %g %d %g %d %g %d %g %g %d|%d %g %g %g %g %g", PS_ZS_VERSION,
+                  b->down_decay, b->max_down_depth, b->up_decay, b->max_up_depth, b->sense_decay,
+                  b->max_senses, b->glove_weight, b->glove_floor, b->use_voc, (int)p->weighting,
+                  p->prob_power, p->voc_weight, p->voc_power, p->vector_weight,
+                  p->modifier_weight);
+    if (z->glove)
+        ps_buf_printf(&s, "|%s", ps_glove_source_sha256(z->glove));
+    for (int c = 0; c < PS_BRIDGE_CLASSES; c++) {
+        ps_buf_printf(&s, "|%s", ps_bridge_label(z->bridge, c));
+        for (int i = 0; i < ps_bridge_nsynsets(z->bridge, c); i++)
+            ps_buf_printf(&s, " %u", (unsigned)ps_bridge_synset(z->bridge, c, i));
+    }
+    if (z->idf)
+        ps_buf_printf(&s, "|%zu %zu", ps_idf_documents(z->idf), ps_idf_size(z->idf));
+    char hex[65];
+    ps_sha256_hex(s.data, s.len, hex);
+    ps_buf_free(&s);
+    snprintf(z->name, sizeof z->name, "zeroshot-v%d-%.8s", PS_ZS_VERSION, hex);
+}
+
+ps_zeroshot *ps_zeroshot_open(const ps_zs_config *cfg, ps_error *err)
+{
+    if (check_params(&cfg->params, err))
+        return NULL;
+    ps_zeroshot *z = ps_xcalloc(1, sizeof *z);
+    z->p = cfg->params;
+    char *models = NULL;
+    if (!(z->wn = ps_wordnet_load(cfg->wordnet_dir, err)))
+        goto fail;
+    z->glove = cfg->glove_path ? ps_glove_open(cfg->glove_path, err)
+                               : ps_glove_open_default(NULL, NULL, err);
+    if (!z->glove)
+        goto fail;
+    if (z->p.weighting == PS_QW_IDF && !(z->idf = ps_idf_load(cfg->idf_path, err)))
+        goto fail;
+    models = cfg->models_dir ? ps_xstrdup(cfg->models_dir) : ps_models_dir(NULL, err);
+    if (!models)
+        goto fail;
+    ps_bridge_opts bo = {models, cfg->voc_path, z->p.modifier_weight};
+    if (!(z->bridge = ps_bridge_load(z->wn, z->glove, &bo, err)))
+        goto fail;
+    free(models);
+    z->qm = (ps_query_model){z->wn, z->glove, z->idf, z->p.weighting};
+    z->gdim = ps_glove_dim(z->glove);
+    z->dim = PS_BRIDGE_CLASSES + z->gdim;
+    make_name(z);
+    return z;
+fail:
+    free(models);
+    ps_zeroshot_close(z);
+    return NULL;
+}
+
+void ps_zeroshot_close(ps_zeroshot *z)
+{
+    if (!z)
+        return;
+    ps_bridge_free(z->bridge);
+    ps_idf_free(z->idf);
+    ps_glove_close(z->glove);
+    ps_wordnet_free(z->wn);
+    free(z);
+}
+
+size_t ps_zeroshot_dim(const ps_zeroshot *z) { return z->dim; }
+const char *ps_zeroshot_name(const ps_zeroshot *z) { return z->name; }
+const ps_query_model *ps_zeroshot_query_model(const ps_zeroshot *z) { return &z->qm; }
+const ps_bridge *ps_zeroshot_bridge(const ps_zeroshot *z) { return z->bridge; }
+const ps_zs_params *ps_zeroshot_params(const ps_zeroshot *z) { return &z->p; }
+
+static float safe_pow(float x, float e)
+{
+    if (!(x > 0)) /* also NaN */
+        return 0;
+    if (x > 1)
+        x = 1;
+    return e == 1.0f ? x : powf(x, e);
+}
+
+void ps_zeroshot_embed_photo(const ps_zeroshot *z, const ps_features *f, float *out)
+{
+    for (int c = 0; c < PS_IMAGENET_CLASSES; c++)
+        out[c] = safe_pow(f->class_prob[c], z->p.prob_power);
+    for (int v = 0; v < PS_VOC_CLASSES; v++)
+        out[PS_BRIDGE_VOC0 + v] = safe_pow(f->voc_area[v], z->p.voc_power);
+    float *u = out + PS_BRIDGE_CLASSES;
+    double *acc = ps_xcalloc(z->gdim, sizeof *acc);
+    for (int c = 1; c < PS_IMAGENET_CLASSES; c++) {
+        const float *nv = ps_bridge_name_vector(z->bridge, c);
+        float pc = safe_pow(f->class_prob[c], 1.0f);
+        if (!nv || pc <= 0)
+            continue;
+        for (uint32_t d = 0; d < z->gdim; d++)
+            acc[d] += (double)pc * nv[d];
+    }
+    double nn = 0;
+    for (uint32_t d = 0; d < z->gdim; d++)
+        nn += acc[d] * acc[d];
+    double inv = nn > 0 ? 1.0 / sqrt(nn) : 0;
+    for (uint32_t d = 0; d < z->gdim; d++)
+        u[d] = (float)(acc[d] * inv);
+    free(acc);
+}
+
+int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out, int *best_word,
+                             unsigned char *why, ps_error *err)
+{
+    if (q->nwords == 0)
+        return ps_errorf(err, "the query has no word to search for (only stop words, "
+                              "punctuation or nothing)");
+    memset(out, 0, z->dim * sizeof *out);
+    float *rel = ps_xmalloc(PS_BRIDGE_CLASSES * sizeof *rel);
+    float *best = ps_xcalloc(PS_BRIDGE_CLASSES, sizeof *best);
+    unsigned char *wwhy = ps_xmalloc(PS_BRIDGE_CLASSES);
+    if (best_word)
+        for (int c = 0; c < PS_BRIDGE_CLASSES; c++)
+            best_word[c] = -1;
+    if (why)
+        memset(why, 0, PS_BRIDGE_CLASSES);
+    double wsum = 0;
+    int rc = 0;
+    for (size_t i = 0; i < q->nwords; i++) {
+        if (ps_bridge_word_relevance(z->bridge, &z->p.bridge, q, i, rel, wwhy, err)) {
+            rc = -1;
+            break;
+        }
+        float w = q->words[i].weight;
+        wsum += w;
+        for (int c = 0; c < PS_BRIDGE_CLASSES; c++) {
+            if (rel[c] <= 0)
+                continue;
+            float part = w * rel[c];
+            out[c] += part;
+            if (part > best[c]) {
+                best[c] = part;
+                if (best_word)
+                    best_word[c] = (int)i;
+                if (why)
+                    why[c] = wwhy[c];
+            }
+        }
+    }
+    free(rel);
+    free(best);
+    free(wwhy);
+    if (rc)
+        return -1;
+    float inv = wsum > 0 ? (float)(1.0 / wsum) : 0;
+    for (int c = 0; c < PS_BRIDGE_CLASSES; c++)
+        out[c] *= inv * (c >= PS_BRIDGE_VOC0 ? z->p.voc_weight : 1.0f);
+    if (q->has_vector && q->dim == z->gdim)
+        for (uint32_t d = 0; d < z->gdim; d++)
+            out[PS_BRIDGE_CLASSES + d] = z->p.vector_weight * q->vec[d];
+    return 0;
+}
+
+int ps_zeroshot_embed_query(const ps_zeroshot *z, const char *text, size_t len, float *out,
+                            ps_error *err)
+{
+    ps_query q;
+    int rc = ps_query_parse(&z->qm, text, len, &q, err);
+    if (rc == 0)
+        rc = ps_zeroshot_embed_parsed(z, &q, out, NULL, NULL, err);
+    ps_query_free(&q);
+    return rc;
+}
+
+float ps_zeroshot_calibrate(float raw)
+{
+    if (!(raw > 0))
+        return 0;
+    return 1.0f - expf(-raw / ZS_CALIBRATION_SCALE);
+}
+
+/* ---- the scorer interface ---------------------------------------------- */
+
+static int sc_embed_photo(const ps_scorer *s, const ps_features *f, float *out, ps_error *err)
+{
+    (void)err;
+    ps_zeroshot_embed_photo(s->impl, f, out);
+    return 0;
+}
+
+static int sc_embed_query(const ps_scorer *s, const char *text, size_t len, float *out,
+                          ps_error *err)
+{
+    return ps_zeroshot_embed_query(s->impl, text, len, out, err);
+}
+
+static float sc_calibrate(const ps_scorer *s, float raw)
+{
+    (void)s;
+    return ps_zeroshot_calibrate(raw);
+}
+
+static void sc_destroy(ps_scorer *s)
+{
+    ps_zeroshot_close(s->impl);
+    free(s);
+}
+
+ps_scorer *ps_zeroshot_scorer_new(const ps_zs_config *cfg, ps_error *err)
+{
+    ps_zeroshot *z = ps_zeroshot_open(cfg, err);
+    if (!z)
+        return NULL;
+    ps_scorer *s = ps_xcalloc(1, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", z->name);
+    s->dim = z->dim;
+    s->embed_photo = sc_embed_photo;
+    s->embed_query = sc_embed_query;
+    s->calibrate = sc_calibrate;
+    s->destroy = sc_destroy;
+    s->impl = z;
+    return s;
+}
+
+const ps_zeroshot *ps_zeroshot_of(const ps_scorer *s)
+{
+    return s && s->destroy == sc_destroy ? s->impl : NULL;
+}
+
+/* ---- explanations ----------------------------------------------------------- */
+
+static int cmp_contrib(const void *a, const void *b)
+{
+    const ps_zs_contrib *x = a, *y = b;
+    if (x->contribution != y->contribution)
+        return x->contribution > y->contribution ? -1 : 1;
+    return x->cls - y->cls;
+}
+
+int ps_zeroshot_explain(const ps_zeroshot *z, const ps_query *q, const ps_features *f, size_t k,
+                        ps_zs_explanation *out, ps_error *err)
+{
+    memset(out, 0, sizeof *out);
+    float *qe = ps_xmalloc(z->dim * sizeof *qe), *pe = ps_xmalloc(z->dim * sizeof *pe);
+    int *bw = ps_xmalloc(PS_BRIDGE_CLASSES * sizeof *bw);
+    unsigned char *why = ps_xmalloc(PS_BRIDGE_CLASSES);
+    int rc = ps_zeroshot_embed_parsed(z, q, qe, bw, why, err);
+    if (rc == 0) {
+        ps_zeroshot_embed_photo(z, f, pe);
+        if (k > PS_ZS_MAX_CONTRIB)
+            k = PS_ZS_MAX_CONTRIB;
+        ps_zs_contrib *all = ps_xmalloc(PS_BRIDGE_CLASSES * sizeof *all);
+        size_t n = 0;
+        double cls = 0, vec = 0;
+        for (int c = 0; c < PS_BRIDGE_CLASSES; c++) {
+            float part = qe[c] * pe[c];
+            cls += part;
+            if (!(part > 0))
+                continue;
+            ps_zs_contrib *t = &all[n++];
+            t->cls = c;
+            t->source = ps_bridge_source(c);
+            t->index = ps_bridge_source_index(c);
+            t->label = ps_bridge_label(z->bridge, c);
+            t->relevance = qe[c];
+            t->value = c >= PS_BRIDGE_VOC0 ? f->voc_area[c - PS_BRIDGE_VOC0] : f->class_prob[c];
+            t->contribution = part;
+            t->why = (ps_bridge_why)why[c];
+            t->word[0] = '\0';
+            if (bw[c] >= 0)
+                snprintf(t->word, sizeof t->word, "%s", q->words[bw[c]].text);
+        }
+        for (size_t d = PS_BRIDGE_CLASSES; d < z->dim; d++)
+            vec += (double)qe[d] * pe[d];
+        qsort(all, n, sizeof *all, cmp_contrib);
+        out->n = n < k ? n : k;
+        memcpy(out->top, all, out->n * sizeof *all);
+        free(all);
+        out->classes_part = (float)cls;
+        out->vector_part = (float)vec;
+        out->raw = (float)(cls + vec);
+        out->score = ps_zeroshot_calibrate(out->raw);
+    }
+    free(qe);
+    free(pe);
+    free(bw);
+    free(why);
+    return rc;
+}

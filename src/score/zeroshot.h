@@ -1,0 +1,131 @@
+/*
+ * zeroshot.h - the zero-shot text-to-photo score: no training on
+ * photo-caption pairs, only what the image models name (ImageNet and VOC
+ * classes) bridged to the query's words through WordNet and GloVe.
+ *
+ * Like every picseek score it is a dot product, raw = Q(query) . P(photo),
+ * so the index can store P once per photo.  Layout (dim = 1022 + G, G = the
+ * GloVe dimension, 100):
+ *
+ *   P(photo) = [ p_c ^ prob_power       c < 1001   MobileNetV2 probabilities
+ *              | a_v ^ voc_power        v < 21     DeepLab area fractions
+ *              | u                      G          the photo's "label vector":
+ *                                                  unit( sum_c p_c name_vec(c) ) ]
+ *   Q(query) = [ R_c                                relevance of ImageNet class c
+ *              | voc_weight * R_v                   relevance of VOC class v
+ *              | vector_weight * q ]                the unit GloVe query vector
+ *
+ * with R = sum_w weight_w * rel_w / sum_w weight_w over the query's words w
+ * (query.h for the words and weights, bridge.h for rel_w, the relevance of
+ * word w to each class).  So the score is "how much of the photo's
+ * probability mass and area sits on classes the words name", plus a
+ * word-space similarity between the query and what the photo shows.
+ *
+ * calibrate(raw) = 1 - exp(-raw / 0.2): a display value in [0, 1), monotone.
+ *
+ * A ps_zeroshot owns the WordNet database, the vectors, the IDF table and the
+ * bridge it loads; it is immutable and thread-safe after ps_zeroshot_open.
+ */
+#ifndef PS_SCORE_ZEROSHOT_H
+#define PS_SCORE_ZEROSHOT_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+#include "nn/features.h"
+#include "score/bridge.h"
+#include "score/scorer.h"
+#include "text/query.h"
+
+#define PS_ZS_VERSION 1
+#define PS_ZS_MAX_CONTRIB 64
+
+typedef struct ps_zs_params {
+    ps_bridge_params bridge;
+    ps_query_weighting weighting; /* PS_QW_IDF or PS_QW_UNIFORM */
+    float prob_power;             /* > 0 */
+    float voc_weight;             /* 0 = VOC areas unused */
+    float voc_power;              /* > 0 */
+    float vector_weight;          /* 0 = query vector . label vector unused */
+    float modifier_weight;        /* bridge name vectors (bridge.h); < 0 = default */
+} ps_zs_params;
+
+/* The defaults, measured in docs/EVALUATION.md ("Zero-shot retrieval"). */
+void ps_zs_params_default(ps_zs_params *p);
+
+typedef struct ps_zs_config {
+    const char *models_dir;  /* label files; NULL = ps_models_dir(NULL) */
+    const char *wordnet_dir; /* NULL = $WNSEARCHDIR or /usr/share/wordnet */
+    const char *glove_path;  /* converted vectors; NULL = ps_glove_open_default */
+    const char *idf_path;    /* NULL = ps_idf_default_path() */
+    const char *voc_path;    /* NULL = data/voc_synsets.tsv (bridge.h) */
+    ps_zs_params params;
+} ps_zs_config;
+
+/* cfg->params must be set (ps_zs_params_default).  Errors name the file. */
+void ps_zs_config_default(ps_zs_config *cfg);
+
+typedef struct ps_zeroshot ps_zeroshot;
+
+ps_zeroshot *ps_zeroshot_open(const ps_zs_config *cfg, ps_error *err);
+void ps_zeroshot_close(ps_zeroshot *z);
+
+size_t ps_zeroshot_dim(const ps_zeroshot *z);
+/* "zeroshot-v1-" and 8 hex digits of a hash of the parameters and data
+ * files: the index keys cached photo embeddings by it. */
+const char *ps_zeroshot_name(const ps_zeroshot *z);
+const ps_query_model *ps_zeroshot_query_model(const ps_zeroshot *z);
+const ps_bridge *ps_zeroshot_bridge(const ps_zeroshot *z);
+const ps_zs_params *ps_zeroshot_params(const ps_zeroshot *z);
+
+/* P(photo) into out[dim].  Never fails. */
+void ps_zeroshot_embed_photo(const ps_zeroshot *z, const ps_features *f, float *out);
+
+/* Q(query) into out[dim] from a parsed query; best_word (NULL or
+ * PS_BRIDGE_CLASSES ints) gets, per class, the index of the word that
+ * contributed most to R (-1 if none), why the reason (NULL or
+ * PS_BRIDGE_CLASSES bytes).  Fails if the query has no content word. */
+int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out, int *best_word,
+                             unsigned char *why, ps_error *err);
+/* Parse and embed a text (fails for invalid UTF-8 or no content word). */
+int ps_zeroshot_embed_query(const ps_zeroshot *z, const char *text, size_t len, float *out,
+                            ps_error *err);
+
+float ps_zeroshot_calibrate(float raw);
+
+/* A ps_scorer (scorer.h) over its own ps_zeroshot; ps_scorer_free releases
+ * both. */
+ps_scorer *ps_zeroshot_scorer_new(const ps_zs_config *cfg, ps_error *err);
+/* The ps_zeroshot inside a scorer made by ps_zeroshot_scorer_new. */
+const ps_zeroshot *ps_zeroshot_of(const ps_scorer *s);
+
+/* ---- explanations ------------------------------------------------------- */
+
+typedef struct ps_zs_contrib {
+    int cls;                         /* bridge class */
+    ps_class_source source;
+    int index;                       /* class id within its model */
+    const char *label;               /* owned by the bridge */
+    float relevance;                 /* Q component (VOC: including voc_weight) */
+    float value;                     /* the model's output: probability or area fraction */
+    float contribution;              /* Q component * P component */
+    char word[PS_QUERY_WORD_MAX];    /* the query word that related most */
+    ps_bridge_why why;
+} ps_zs_contrib;
+
+typedef struct ps_zs_explanation {
+    float raw;            /* Q . P */
+    float score;          /* calibrate(raw) */
+    float classes_part;   /* sum over ImageNet and VOC classes */
+    float vector_part;    /* vector_weight * q . u */
+    size_t n;             /* contributors, best first, contribution > 0 */
+    ps_zs_contrib top[PS_ZS_MAX_CONTRIB];
+} ps_zs_explanation;
+
+/* Score a parsed query on a photo and list the (at most k, at most
+ * PS_ZS_MAX_CONTRIB) classes that contributed most.  Fails like
+ * ps_zeroshot_embed_parsed. */
+int ps_zeroshot_explain(const ps_zeroshot *z, const ps_query *q, const ps_features *f, size_t k,
+                        ps_zs_explanation *out, ps_error *err);
+
+#endif
