@@ -3,3 +3,5 @@
 PS_CMD(policy, "Apply the content rule to a text")
 PS_CMD(glove, "GloVe word vectors: convert the JSON, show info, find nearest words")
 PS_CMD(dataset, "Validate the annotated dataset, print its numbers, export labels")
+PS_CMD(idf, "Build the query word weights (IDF) from the training captions")
+PS_CMD(embed_text, "Show how a search text is read: words, lemmas, weights, vector, classes")

@@ -474,6 +474,68 @@ out:
     return rc;
 }
 
+/* data/imagenet_words.tsv: better GloVe names for some ImageNet classes.
+ * Fills words[c] (owned by the caller) for the classes listed. */
+static int load_imagenet_words(const ps_bridge *b, const char *path_opt, char **words,
+                               ps_error *err)
+{
+    char *def = path_opt ? NULL : ps_path_join(PICSEEK_SOURCE_DIR, "data/imagenet_words.tsv");
+    size_t len;
+    char *path = NULL;
+    char *data = read_text(NULL, path_opt ? path_opt : def, &len, &path, err);
+    int rc = -1, line = 0;
+    if (!data)
+        goto out;
+    char *p = data, *end = data + len;
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl)
+            *nl = '\0';
+        char *s = p;
+        p = nl ? nl + 1 : end;
+        line++;
+        size_t l = strlen(s);
+        if (l && s[l - 1] == '\r')
+            s[--l] = '\0';
+        if (l == 0 || s[0] == '#')
+            continue;
+        char *f[5];
+        int nf = split_tabs(s, f, 4);
+        if (nf == 4 && f[3][0] == '#') /* a trailing comment */
+            nf = 3;
+        if (nf != 3) {
+            ps_errorf(err, "%s:%d: expected 3 tab-separated fields: class id, WordNet id, "
+                      "words", path, line);
+            goto out;
+        }
+        char *e;
+        long c = strtol(f[0], &e, 10);
+        if (*e || e == f[0] || c < 1 || c >= PS_IMAGENET_CLASSES) {
+            ps_errorf(err, "%s:%d: class id must be a whole number from 1 to %d", path, line,
+                      PS_IMAGENET_CLASSES - 1);
+            goto out;
+        }
+        char id[16];
+        snprintf(id, sizeof id, "n%08u", (unsigned)b->syn[c][0]);
+        if (strcmp(id, f[1]) != 0) {
+            ps_errorf(err, "%s:%d: class %ld is %s, not %s", path, line, c, id, f[1]);
+            goto out;
+        }
+        if (!*f[2] || strlen(f[2]) > 200) {
+            ps_errorf(err, "%s:%d: words must be 1 to 200 bytes", path, line);
+            goto out;
+        }
+        free(words[c]);
+        words[c] = ps_xstrdup(f[2]);
+    }
+    rc = 0;
+out:
+    free(data);
+    free(path);
+    free(def);
+    return rc;
+}
+
 /* ---- name vectors ------------------------------------------------------- */
 
 /* Unit name vector of a class from the words of `name` (split on spaces,
@@ -515,6 +577,12 @@ static int name_vector(const ps_glove *g, const char *name, float mw, float *out
     return 1;
 }
 
+static void free_words(char **w, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(w[i]);
+}
+
 ps_bridge *ps_bridge_load(const ps_wordnet *wn, const ps_glove *glove,
                           const ps_bridge_opts *opts, ps_error *err)
 {
@@ -526,16 +594,17 @@ ps_bridge *ps_bridge_load(const ps_wordnet *wn, const ps_glove *glove,
     b->wn = wn;
     b->glove = glove;
     char *glove_words[PS_VOC_CLASSES] = {0};
+    char **in_words = ps_xcalloc(PS_IMAGENET_CLASSES, sizeof *in_words);
     if (load_imagenet(b, opts->models_dir, err) ||
         load_voc(b, opts->models_dir, opts->voc_path, glove_words, err) ||
-        build_ancestors(b, err))
+        load_imagenet_words(b, opts->words_path, in_words, err) || build_ancestors(b, err))
         goto fail;
     if (glove) {
         b->dim = ps_glove_dim(glove);
         b->namevec = ps_xcalloc((size_t)PS_BRIDGE_CLASSES * b->dim, sizeof *b->namevec);
         float mw = opts->modifier_weight < 0 ? 0.5f : opts->modifier_weight;
         for (int c = 1; c < PS_BRIDGE_CLASSES; c++) {
-            const char *nm = b->label[c];
+            const char *nm = c < PS_IMAGENET_CLASSES && in_words[c] ? in_words[c] : b->label[c];
             if (c >= PS_BRIDGE_VOC0)
                 nm = glove_words[c - PS_BRIDGE_VOC0];
             if (c == PS_BRIDGE_VOC0 || !nm)
@@ -544,12 +613,14 @@ ps_bridge *ps_bridge_load(const ps_wordnet *wn, const ps_glove *glove,
                                                        b->namevec + (size_t)c * b->dim);
         }
     }
-    for (int v = 0; v < PS_VOC_CLASSES; v++)
-        free(glove_words[v]);
+    free_words(glove_words, PS_VOC_CLASSES);
+    free_words(in_words, PS_IMAGENET_CLASSES);
+    free(in_words);
     return b;
 fail:
-    for (int v = 0; v < PS_VOC_CLASSES; v++)
-        free(glove_words[v]);
+    free_words(glove_words, PS_VOC_CLASSES);
+    free_words(in_words, PS_IMAGENET_CLASSES);
+    free(in_words);
     ps_bridge_free(b);
     return NULL;
 }

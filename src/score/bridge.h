@@ -12,7 +12,9 @@
  *    (person -> person.n.01, people.n.01, crowd.n.01; boat -> boat.n.01,
  *    vessel.n.02; ...).
  *  - a name vector in GloVe space: the class's first label name
- *    ("golden retriever"), its head (last) word weighted 1 and the mean of
+ *    ("golden retriever"; data/imagenet_words.tsv replaces a few that GloVe
+ *    lacks or whose last word is not the head, e.g. "bicycle-built-for-two"
+ *    -> "tandem bicycle"), its head (last) word weighted 1 and the mean of
  *    the other words weighted `modifier_weight`, scaled to unit length.
  *    Weighting the head keeps "red" away from "red wine" and "white" from
  *    "great white shark".
@@ -85,6 +87,8 @@ typedef struct ps_bridge_opts {
     const char *models_dir;   /* holds imagenet_labels.txt, imagenet_wnids.txt,
                                  pascal_voc_segmentation_labels.txt; required */
     const char *voc_path;     /* NULL = $PICSEEK_VOC_SYNSETS, else data/voc_synsets.tsv */
+    const char *words_path;   /* NULL = data/imagenet_words.tsv: GloVe names for the
+                                 ImageNet classes whose label is a poor one */
     float modifier_weight;    /* weight of non-head name words; < 0 = default 0.5 */
 } ps_bridge_opts;
 

@@ -110,7 +110,8 @@ ps_zeroshot *ps_zeroshot_open(const ps_zs_config *cfg, ps_error *err)
     models = cfg->models_dir ? ps_xstrdup(cfg->models_dir) : ps_models_dir(NULL, err);
     if (!models)
         goto fail;
-    ps_bridge_opts bo = {models, cfg->voc_path, z->p.modifier_weight};
+    ps_bridge_opts bo = {.models_dir = models, .voc_path = cfg->voc_path,
+                         .modifier_weight = z->p.modifier_weight};
     if (!(z->bridge = ps_bridge_load(z->wn, z->glove, &bo, err)))
         goto fail;
     free(models);
