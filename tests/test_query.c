@@ -71,7 +71,7 @@ static fixture *fx(void)
             fprintf(stderr, "idf: %s\n", err.msg);
             return NULL;
         }
-        f.m = (ps_query_model){f.wn, f.g, f.idf, PS_QW_IDF};
+        f.m = (ps_query_model){f.wn, f.g, f.idf, PS_QW_IDF, false};
     }
     return f.idf ? &f : NULL;
 }
@@ -289,7 +289,7 @@ TEST(very_long_queries_are_bounded)
 TEST(works_without_vectors)
 {
     NEED_FX(f);
-    ps_query_model m = {f->wn, NULL, NULL, PS_QW_UNIFORM};
+    ps_query_model m = {f->wn, NULL, NULL, PS_QW_UNIFORM, false};
     ps_query q;
     ps_error err;
     CHECK_INT(ps_query_parse(&m, "two dogs", 8, &q, &err), 0);

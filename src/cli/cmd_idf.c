@@ -135,7 +135,7 @@ int cmd_idf(int argc, char **argv)
         texts[hit - ids] = ds.train[i].query_text;
     }
     ps_idf_counter *cnt = ps_idf_counter_new();
-    ps_query_model qm = {wn, NULL, NULL, PS_QW_UNIFORM};
+    ps_query_model qm = {wn, NULL, NULL, PS_QW_UNIFORM, false};
     size_t counted = 0, skipped_test = 0;
     int rc = PS_EXIT_OK;
     for (size_t i = 0; i < nids; i++) {

@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/file.h"
 #include "core/utf8.h"
+#include "text/sensecount.h"
 
 #define LABEL_FILE_MAX (1u << 20)
 #define WALK_MAX 4096 /* synsets visited by one ancestor walk, at most */
@@ -42,6 +43,7 @@ struct ps_bridge {
     unsigned char has_vec[PS_BRIDGE_CLASSES];
     anc_row *anc;
     size_t nanc;
+    ps_sense_counts *senses;
 };
 
 void ps_bridge_params_default(ps_bridge_params *p)
@@ -50,8 +52,9 @@ void ps_bridge_params_default(ps_bridge_params *p)
     p->max_down_depth = 12;
     p->up_decay = 0.9f;
     p->max_up_depth = 8;
-    p->sense_decay = 0.5f;
-    p->max_senses = 4;
+    p->sense_decay = 0.8f;
+    p->max_senses = 8;
+    p->sense_counts = 1;
     p->glove_weight = 0.6f;
     p->glove_floor = 0.45f;
     p->use_voc = 1;
@@ -97,6 +100,7 @@ void ps_bridge_free(ps_bridge *b)
     }
     free(b->namevec);
     free(b->anc);
+    ps_sense_counts_free(b->senses);
     free(b);
 }
 
@@ -304,9 +308,12 @@ static int load_imagenet(ps_bridge *b, const char *dir, ps_error *err)
         }
         ps_wn_pos pos;
         ps_error e2;
-        if (ps_wn_parse_id(lines_w[c], &pos, &b->syn[c][0], &e2) || pos != PS_WN_NOUN) {
-            ps_errorf(err, "%s:%d: %s", pw, c + 1,
-                      pos != PS_WN_NOUN ? "not a noun synset id" : e2.msg);
+        if (ps_wn_parse_id(lines_w[c], &pos, &b->syn[c][0], &e2)) {
+            ps_errorf(err, "%s:%d: %s", pw, c + 1, e2.msg);
+            goto out;
+        }
+        if (pos != PS_WN_NOUN) {
+            ps_errorf(err, "%s:%d: %s is not a noun synset id", pw, c + 1, lines_w[c]);
             goto out;
         }
         ps_wn_synset *s = ps_wn_synset_read(b->wn, PS_WN_NOUN, b->syn[c][0], &e2);
@@ -446,9 +453,12 @@ static int load_voc(ps_bridge *b, const char *models_dir, const char *voc_path, 
                               PS_BRIDGE_MAX_SYNSETS);
                     goto out;
                 }
-                if (ps_wn_parse_id(id, &pos, &off, &e2) || pos != PS_WN_NOUN) {
-                    ps_errorf(err, "%s:%d: %s", path, line,
-                              pos != PS_WN_NOUN ? "not a noun synset id" : e2.msg);
+                if (ps_wn_parse_id(id, &pos, &off, &e2)) {
+                    ps_errorf(err, "%s:%d: %s", path, line, e2.msg);
+                    goto out;
+                }
+                if (pos != PS_WN_NOUN) {
+                    ps_errorf(err, "%s:%d: %s is not a noun synset id", path, line, id);
                     goto out;
                 }
                 ps_wn_synset *ss = ps_wn_synset_read(b->wn, PS_WN_NOUN, off, &e2);
@@ -595,7 +605,8 @@ ps_bridge *ps_bridge_load(const ps_wordnet *wn, const ps_glove *glove,
     b->glove = glove;
     char *glove_words[PS_VOC_CLASSES] = {0};
     char **in_words = ps_xcalloc(PS_IMAGENET_CLASSES, sizeof *in_words);
-    if (load_imagenet(b, opts->models_dir, err) ||
+    if (!(b->senses = ps_sense_counts_load(ps_wordnet_dir(wn), err)) ||
+        load_imagenet(b, opts->models_dir, err) ||
         load_voc(b, opts->models_dir, opts->voc_path, glove_words, err) ||
         load_imagenet_words(b, opts->words_path, in_words, err) || build_ancestors(b, err))
         goto fail;
@@ -650,9 +661,21 @@ int ps_bridge_word_relevance(const ps_bridge *b, const ps_bridge_params *p, cons
                                   strlen(w->nouns.lemma[l]), &offs);
         if ((int)ns > p->max_senses)
             ns = (size_t)p->max_senses;
-        float sw = 1.0f;
-        for (size_t k = 0; k < ns; k++, sw *= p->sense_decay) {
+        /* Sense weights: tag counts (smoothed by 1) relative to the most
+         * frequent sense, times sense_decay^k for WordNet's order (which
+         * alone decides between senses never tagged). */
+        unsigned cmax = 0, cnt[64] = {0};
+        if (ns > 64)
+            ns = 64;
+        for (size_t k = 0; p->sense_counts && k < ns; k++) {
+            cnt[k] = ps_sense_count(b->senses, PS_WN_NOUN, w->nouns.lemma[l], (int)k + 1);
+            if (cnt[k] > cmax)
+                cmax = cnt[k];
+        }
+        float pw = 1.0f;
+        for (size_t k = 0; k < ns; k++, pw *= p->sense_decay) {
             uint32_t s = offs[k];
+            float sw = pw * (float)(cnt[k] + 1) / (float)(cmax + 1);
             if (p->down_decay > 0) {
                 for (size_t r = anc_lower(b, s); r < b->nanc && b->anc[r].anc == s; r++) {
                     if (b->anc[r].depth > p->max_down_depth)

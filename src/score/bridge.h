@@ -30,8 +30,14 @@
  *           floor:  glove_weight * max(0, (cos - floor) / (1 - floor))
  *
  * where the word's noun synsets are taken in WordNet's sense order (most
- * frequent first), the k-th weighted sense_w = sense_decay ^ k, at most
- * max_senses per lemma.  The class hierarchy walk covers hypernyms (@) and
+ * frequent first), at most max_senses per lemma, the k-th (from 0) weighted
+ *
+ *     sense_w = sense_decay ^ k * (count_k + 1) / (max_j count_j + 1)
+ *
+ * with count_k its SemCor tag count (text/sensecount.h; 0 when untagged):
+ * "dog" is dog.n.01 (42 tags), hardly ever its other senses (a frump, a
+ * cad, a frank), while the untagged senses of "bike" (motorcycle, bicycle)
+ * keep 1 and sense_decay.  The class hierarchy walk covers hypernyms (@) and
  * instance hypernyms (@i).
  *
  * A ps_bridge is built once (ps_bridge_load: parses the label files, walks
@@ -65,7 +71,8 @@ typedef struct ps_bridge_params {
     float up_decay;    /* per hypernym step, word below class; 0 = no "up" */
     int max_up_depth;
     float sense_decay; /* weight ratio of successive senses */
-    int max_senses;    /* senses used per noun lemma */
+    int max_senses;    /* senses used per noun lemma (at most 64) */
+    int sense_counts;  /* 1: weigh senses by their SemCor tag counts too */
     float glove_weight; /* 0 = no word-vector similarity */
     float glove_floor;  /* cosine at or below which similarity counts 0 */
     int use_voc;        /* 0: VOC classes get no relevance */

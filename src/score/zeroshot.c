@@ -12,7 +12,7 @@
 #include "core/paths.h"
 #include "core/sha256.h"
 
-#define ZS_CALIBRATION_SCALE 0.2f
+#define ZS_CALIBRATION_SCALE 0.25f
 
 struct ps_zeroshot {
     ps_wordnet *wn;
@@ -36,6 +36,92 @@ void ps_zs_params_default(ps_zs_params *p)
     p->voc_power = 0.5f;
     p->vector_weight = 0.0f;
     p->modifier_weight = 0.5f;
+    p->collocations = 1;
+}
+
+const char *const ps_zs_ablation_names[] = {"down", "up", "decay", "sense-counts", "voc",
+                                            "glove", "idf", "vector", "collocations", NULL};
+
+int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err)
+{
+    ps_bridge_params *b = &p->bridge;
+    if (strcmp(part, "down") == 0) {
+        b->down_decay = 0;
+    } else if (strcmp(part, "up") == 0) {
+        b->up_decay = 0;
+    } else if (strcmp(part, "decay") == 0) {
+        if (b->down_decay > 0)
+            b->down_decay = 1;
+        if (b->up_decay > 0)
+            b->up_decay = 1;
+    } else if (strcmp(part, "sense-counts") == 0) {
+        b->sense_counts = 0;
+    } else if (strcmp(part, "voc") == 0) {
+        p->voc_weight = 0;
+        b->use_voc = 0;
+    } else if (strcmp(part, "glove") == 0) {
+        b->glove_weight = 0;
+    } else if (strcmp(part, "idf") == 0) {
+        p->weighting = PS_QW_UNIFORM;
+    } else if (strcmp(part, "vector") == 0) {
+        p->vector_weight = 0;
+    } else if (strcmp(part, "collocations") == 0) {
+        p->collocations = 0;
+    } else {
+        ps_buf names = {0};
+        for (int i = 0; ps_zs_ablation_names[i]; i++)
+            ps_buf_printf(&names, "%s%s", i ? ", " : "", ps_zs_ablation_names[i]);
+        ps_errorf(err, "unknown part '%s' (known: %s)", part, names.data);
+        ps_buf_free(&names);
+        return -1;
+    }
+    return 0;
+}
+
+int ps_zs_params_set(ps_zs_params *p, const char *name, const char *value, ps_error *err)
+{
+    ps_bridge_params *b = &p->bridge;
+    if (strcmp(name, "weighting") == 0) {
+        if (strcmp(value, "idf") == 0)
+            p->weighting = PS_QW_IDF;
+        else if (strcmp(value, "uniform") == 0)
+            p->weighting = PS_QW_UNIFORM;
+        else
+            return ps_errorf(err, "weighting must be idf or uniform, not '%s'", value);
+        return 0;
+    }
+    struct {
+        const char *name;
+        float *f;
+        int *i;
+    } const tab[] = {
+        {"down_decay", &b->down_decay, NULL},   {"max_down_depth", NULL, &b->max_down_depth},
+        {"up_decay", &b->up_decay, NULL},       {"max_up_depth", NULL, &b->max_up_depth},
+        {"sense_decay", &b->sense_decay, NULL}, {"max_senses", NULL, &b->max_senses},
+        {"sense_counts", NULL, &b->sense_counts}, {"glove_weight", &b->glove_weight, NULL},
+        {"glove_floor", &b->glove_floor, NULL}, {"use_voc", NULL, &b->use_voc},
+        {"prob_power", &p->prob_power, NULL},   {"voc_weight", &p->voc_weight, NULL},
+        {"voc_power", &p->voc_power, NULL},     {"vector_weight", &p->vector_weight, NULL},
+        {"modifier_weight", &p->modifier_weight, NULL},
+        {"collocations", NULL, &p->collocations},
+    };
+    for (size_t k = 0; k < sizeof tab / sizeof *tab; k++) {
+        if (strcmp(tab[k].name, name) != 0)
+            continue;
+        char *end;
+        double v = strtod(value, &end);
+        if (end == value || *end || !isfinite(v) || v < -1e6 || v > 1e6)
+            return ps_errorf(err, "%s: '%s' is not a number", name, value);
+        if (tab[k].f) {
+            *tab[k].f = (float)v;
+        } else {
+            if (v != floor(v))
+                return ps_errorf(err, "%s: '%s' is not a whole number", name, value);
+            *tab[k].i = (int)v;
+        }
+        return 0;
+    }
+    return ps_errorf(err, "unknown parameter '%s'", name);
 }
 
 void ps_zs_config_default(ps_zs_config *cfg)
@@ -59,10 +145,10 @@ static int check_params(const ps_zs_params *p, ps_error *err)
         !(b->glove_weight >= 0 && b->glove_weight <= 1))
         return ps_errorf(err, "zero-shot parameters: GloVe floor must be in [-1, 1), weight "
                               "in [0, 1]");
-    if (b->max_senses < 0 || b->max_senses > 1000 || b->max_down_depth < 0 ||
+    if (b->max_senses < 0 || b->max_senses > 64 || b->max_down_depth < 0 ||
         b->max_down_depth > 1000 || b->max_up_depth < 0 || b->max_up_depth > 1000)
-        return ps_errorf(err, "zero-shot parameters: sense and depth limits must be in "
-                              "[0, 1000]");
+        return ps_errorf(err, "zero-shot parameters: senses must be in [0, 64], depth limits "
+                              "in [0, 1000]");
     return 0;
 }
 
@@ -72,11 +158,12 @@ static void make_name(ps_zeroshot *z)
     const ps_zs_params *p = &z->p;
     const ps_bridge_params *b = &p->bridge;
     ps_buf s = {0};
-    ps_buf_printf(&s, "v%d %g %d %g %d %g %d %g %g %d|%d %g %g %g %g %g", PS_ZS_VERSION,
+    ps_buf_printf(&s, "v%d %g %d %g %d %g %d %d %g %g %d|%d %g %g %g %g %g %d", PS_ZS_VERSION,
                   b->down_decay, b->max_down_depth, b->up_decay, b->max_up_depth, b->sense_decay,
-                  b->max_senses, b->glove_weight, b->glove_floor, b->use_voc, (int)p->weighting,
+                  b->max_senses, b->sense_counts, b->glove_weight, b->glove_floor, b->use_voc,
+                  (int)p->weighting,
                   p->prob_power, p->voc_weight, p->voc_power, p->vector_weight,
-                  p->modifier_weight);
+                  p->modifier_weight, p->collocations);
     if (z->glove)
         ps_buf_printf(&s, "|%s", ps_glove_source_sha256(z->glove));
     for (int c = 0; c < PS_BRIDGE_CLASSES; c++) {
@@ -115,7 +202,7 @@ ps_zeroshot *ps_zeroshot_open(const ps_zs_config *cfg, ps_error *err)
     if (!(z->bridge = ps_bridge_load(z->wn, z->glove, &bo, err)))
         goto fail;
     free(models);
-    z->qm = (ps_query_model){z->wn, z->glove, z->idf, z->p.weighting};
+    z->qm = (ps_query_model){z->wn, z->glove, z->idf, z->p.weighting, !z->p.collocations};
     z->gdim = ps_glove_dim(z->glove);
     z->dim = PS_BRIDGE_CLASSES + z->gdim;
     make_name(z);
@@ -244,7 +331,7 @@ float ps_zeroshot_calibrate(float raw)
 {
     if (!(raw > 0))
         return 0;
-    return 1.0f - expf(-raw / ZS_CALIBRATION_SCALE);
+    return raw / (raw + ZS_CALIBRATION_SCALE);
 }
 
 /* ---- the scorer interface ---------------------------------------------- */

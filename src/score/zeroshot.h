@@ -21,7 +21,9 @@
  * probability mass and area sits on classes the words name", plus a
  * word-space similarity between the query and what the photo shows.
  *
- * calibrate(raw) = 1 - exp(-raw / 0.2): a display value in [0, 1), monotone.
+ * calibrate(raw) = raw / (raw + 0.25) (0 for raw <= 0): a display value in
+ * [0, 1), monotone; 0.5 at raw = 0.25, about what a photo gets whose main
+ * object is what a two-word query names.
  *
  * A ps_zeroshot owns the WordNet database, the vectors, the IDF table and the
  * bridge it loads; it is immutable and thread-safe after ps_zeroshot_open.
@@ -48,10 +50,34 @@ typedef struct ps_zs_params {
     float voc_power;              /* > 0 */
     float vector_weight;          /* 0 = query vector . label vector unused */
     float modifier_weight;        /* bridge name vectors (bridge.h); < 0 = default */
+    int collocations;             /* 1: join "hot dog" into one word (query.h) */
 } ps_zs_params;
 
 /* The defaults, measured in docs/EVALUATION.md ("Zero-shot retrieval"). */
 void ps_zs_params_default(ps_zs_params *p);
+
+/* Set one parameter by name, for experiments (`picseek eval retrieval
+ * --set`): down_decay, max_down_depth, up_decay, max_up_depth, sense_decay,
+ * max_senses, sense_counts, glove_weight, glove_floor, prob_power,
+ * voc_weight, voc_power, vector_weight, modifier_weight, collocations
+ * (numbers), weighting (idf or uniform).  Range checks happen at open. */
+int ps_zs_params_set(ps_zs_params *p, const char *name, const char *value, ps_error *err);
+
+/*
+ * Turn one part of the score off, for ablation studies:
+ *   down          classes that are kinds of a query word ("dog" -> collie)
+ *   up            classes a query word is a kind of ("man" -> person)
+ *   decay         depth decay (every depth counts fully)
+ *   sense-counts  sense weights from SemCor counts (WordNet order only)
+ *   voc           the VOC area fractions (DeepLab)
+ *   glove         word-vector similarity of query words and class names
+ *   idf           IDF word weights (every word weighs 1)
+ *   vector        the query vector . photo label vector term
+ *   collocations  joining "hot dog", "mountain bike" into one word
+ * ps_zs_ablation_names lists them (NULL-terminated).
+ */
+int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err);
+extern const char *const ps_zs_ablation_names[];
 
 typedef struct ps_zs_config {
     const char *models_dir;  /* label files; NULL = ps_models_dir(NULL) */

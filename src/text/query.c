@@ -215,7 +215,7 @@ int ps_query_parse(const ps_query_model *m, const char *text, size_t len, ps_que
         }
         ps_query_word *w = &out->words[out->nwords];
         int k = 1;
-        for (int j = PS_QUERY_MAX_JOIN; j >= 2; j--) {
+        for (int j = m->no_collocations ? 1 : PS_QUERY_MAX_JOIN; j >= 2; j--) {
             if (i + (size_t)j <= toks.n && try_join(m->wn, text, t, j, w)) {
                 k = j;
                 break;
@@ -279,7 +279,7 @@ int ps_query_count_doc(const ps_query_model *m, const char *text, size_t len,
                        ps_idf_counter *c, ps_error *err)
 {
     /* Counting needs lemmas only: no vectors, no weights. */
-    ps_query_model lm = {m->wn, NULL, NULL, PS_QW_UNIFORM};
+    ps_query_model lm = {m->wn, NULL, NULL, PS_QW_UNIFORM, m->no_collocations};
     ps_query q;
     if (ps_query_parse(&lm, text, len, &q, err)) {
         ps_query_free(&q);

@@ -67,6 +67,7 @@ typedef struct ps_query_model {
     const ps_glove *glove; /* may be NULL: no vectors (every word unknown) */
     const ps_idf *idf;     /* may be NULL with PS_QW_UNIFORM */
     ps_query_weighting weighting;
+    bool no_collocations;  /* true: never join tokens (step 3 off) */
 } ps_query_model;
 
 typedef struct ps_query_word {
