@@ -34,16 +34,18 @@ static const char HELP[] =
     "               to image classes through WordNet, but not through GloVe\n"
     "      vector   the query vector: the weight-averaged unit GloVe vectors of\n"
     "               the words, scaled to unit length (100 numbers)\n"
-    "      classes  with --classes N: the N image classes (ImageNet and Pascal\n"
-    "               VOC) most relevant to the text, with the word that relates\n"
-    "               to each and how (is-a: the class is a kind of the word;\n"
-    "               kind-of: the word is a kind of the class; similar: GloVe)\n"
+    "      classes  with --classes N: the N things the image models see that\n"
+    "               are most relevant to the text: WordNet concepts over the\n"
+    "               ImageNet classes (\"dog\" stands for its 120 breeds) and\n"
+    "               Pascal VOC classes, with the word that relates to each and\n"
+    "               how (is-a: the word names the concept; kind-of: the word is\n"
+    "               a kind of it, \"man\" -> person; similar: GloVe)\n"
     "    The readable output omits the vector; --json includes it.\n"
     "\n"
     "OPTIONS\n"
     "    --json         print one JSON object\n"
-    "    --classes N    also list the N most relevant classes (1-1022; needs the\n"
-    "                   models folder for the class labels)\n"
+    "    --classes N    also list the N most relevant concepts and classes\n"
+    "                   (needs the models folder for the class labels)\n"
     "    --no-idf       weigh every word 1 instead of by IDF\n"
     "    --models DIR   the models folder (default: $PICSEEK_MODELS, else\n"
     "                   $PICSEEK_SHARED/models, else ../shared/models)\n"
@@ -138,12 +140,22 @@ static void print_json(ps_buf *b, const char *text, size_t len, const ps_query *
         ps_json_key(&j, "classes");
         ps_json_arr(&j);
         for (size_t i = 0; i < ntop; i++) {
-            int c = top[i].cls;
+            size_t c = (size_t)top[i].cls;
             ps_json_obj(&j);
-            ps_json_key(&j, "label"); ps_json_str(&j, ps_bridge_label(br, c));
-            ps_json_key(&j, "source");
-            ps_json_str(&j, ps_bridge_source(c) == PS_SRC_VOC ? "voc" : "imagenet");
-            ps_json_key(&j, "index"); ps_json_int(&j, ps_bridge_source_index(c));
+            ps_json_key(&j, "label"); ps_json_str(&j, ps_bridge_dim_label(br, c));
+            int voc = ps_bridge_dim_source(br, c) == PS_SRC_VOC;
+            ps_json_key(&j, "source"); ps_json_str(&j, voc ? "voc" : "imagenet");
+            if (voc) {
+                ps_json_key(&j, "class");
+                ps_json_int(&j, (int64_t)(c - ps_bridge_nconcepts(br)));
+            } else {
+                char id[16];
+                snprintf(id, sizeof id, "n%08u", (unsigned)ps_bridge_dim_synset(br, c));
+                ps_json_key(&j, "synset"); ps_json_str(&j, id);
+                const uint16_t *cl;
+                ps_json_key(&j, "imagenet_classes");
+                ps_json_int(&j, (int64_t)ps_bridge_dim_classes(br, c, &cl));
+            }
             ps_json_key(&j, "relevance"); ps_json_num(&j, qe[c]);
             ps_json_key(&j, "word");
             if (bw[c] >= 0)
@@ -181,12 +193,18 @@ static void print_text(ps_buf *b, const ps_query *q, const ps_tokens *toks, cons
         ps_buf_puts(b, "no query vector (no word has one)\n");
     if (z && ntop) {
         const ps_bridge *br = ps_zeroshot_bridge(z);
-        ps_buf_puts(b, "most relevant classes:\n");
+        ps_buf_puts(b, "most relevant concepts and classes:\n");
         for (size_t i = 0; i < ntop; i++) {
-            int c = top[i].cls;
-            ps_buf_printf(b, "  %.3f  %-8s %-28s %s %s\n", qe[c],
-                          ps_bridge_source(c) == PS_SRC_VOC ? "voc" : "imagenet",
-                          ps_bridge_label(br, c), bw[c] >= 0 ? q->words[bw[c]].text : "",
+            size_t c = (size_t)top[i].cls;
+            const uint16_t *cl;
+            size_t ncl = ps_bridge_dim_classes(br, c, &cl);
+            char below[32] = "";
+            if (ncl > 1)
+                snprintf(below, sizeof below, " (%zu classes)", ncl);
+            ps_buf_printf(b, "  %.3f  %-8s %-30s %-14s %s %s\n", qe[c],
+                          ps_bridge_dim_source(br, c) == PS_SRC_VOC ? "voc" : "imagenet",
+                          ps_bridge_dim_label(br, c), below,
+                          bw[c] >= 0 ? q->words[bw[c]].text : "",
                           ps_bridge_why_name((ps_bridge_why)why[c]));
         }
     }
@@ -207,7 +225,7 @@ int cmd_embed_text(int argc, char **argv)
         switch (c) {
         case OPT_JSON: json = 1; break;
         case OPT_CLASSES:
-            if (cli_parse_int(CMD, "--classes", optarg, 1, PS_BRIDGE_CLASSES, &nclasses))
+            if (cli_parse_int(CMD, "--classes", optarg, 1, 10000, &nclasses))
                 return PS_EXIT_USAGE;
             break;
         case OPT_NO_IDF: no_idf = 1; break;
@@ -222,7 +240,7 @@ int cmd_embed_text(int argc, char **argv)
     char *text;
     size_t len;
     if (strcmp(argv[optind], "-") == 0) {
-        text = ps_read_file("/dev/stdin", 64u << 20, &len, &err);
+        text = cli_read_stdin(64u << 20, &len, &err);
         if (!text)
             return cli_fail(CMD, &err);
     } else {
@@ -260,16 +278,17 @@ int cmd_embed_text(int argc, char **argv)
     }
     if (nclasses && q.nwords) {
         qe = ps_xmalloc(ps_zeroshot_dim(z) * sizeof *qe);
-        bw = ps_xmalloc(PS_BRIDGE_CLASSES * sizeof *bw);
-        why = ps_xmalloc(PS_BRIDGE_CLASSES);
+        size_t nd = ps_bridge_ndims(ps_zeroshot_bridge(z));
+        bw = ps_xmalloc(nd * sizeof *bw);
+        why = ps_xmalloc(nd);
         if (ps_zeroshot_embed_parsed(z, &q, qe, bw, why, &err)) {
             cli_fail(CMD, &err);
             goto out;
         }
-        top = ps_xmalloc(PS_BRIDGE_CLASSES * sizeof *top);
-        for (int k = 0; k < PS_BRIDGE_CLASSES; k++)
+        top = ps_xmalloc(nd * sizeof *top);
+        for (size_t k = 0; k < nd; k++)
             if (qe[k] > 0)
-                top[ntop++] = (class_rank){k, qe[k]};
+                top[ntop++] = (class_rank){(int)k, qe[k]};
         qsort(top, ntop, sizeof *top, cmp_rank);
         if (ntop > (size_t)nclasses)
             ntop = (size_t)nclasses;

@@ -44,6 +44,16 @@ struct ps_bridge {
     anc_row *anc;
     size_t nanc;
     ps_sense_counts *senses;
+    /* Concepts: the synsets of ImageNet classes and all their ancestors. */
+    size_t nconc;
+    uint32_t *cofs;        /* sorted synset offsets */
+    char **clabel;         /* owned */
+    size_t *cfirst;        /* classes below concept k: ccls[cfirst[k] .. cfirst[k+1]) */
+    uint16_t *ccls;
+    float *cvec;           /* nconc x dim name vectors */
+    unsigned char *has_cvec;
+    unsigned char *cinner; /* 1: not the synset of a class */
+    int *cdepth;           /* hypernym steps from the root (entity) */
 };
 
 void ps_bridge_params_default(ps_bridge_params *p)
@@ -52,11 +62,13 @@ void ps_bridge_params_default(ps_bridge_params *p)
     p->max_down_depth = 12;
     p->up_decay = 0.9f;
     p->max_up_depth = 8;
+    p->up_min_depth = 4;
     p->sense_decay = 0.8f;
     p->max_senses = 8;
     p->sense_counts = 1;
     p->glove_weight = 0.6f;
     p->glove_floor = 0.45f;
+    p->glove_inner = 1;
     p->use_voc = 1;
 }
 
@@ -101,6 +113,16 @@ void ps_bridge_free(ps_bridge *b)
     free(b->namevec);
     free(b->anc);
     ps_sense_counts_free(b->senses);
+    for (size_t k = 0; k < b->nconc && b->clabel; k++)
+        free(b->clabel[k]);
+    free(b->clabel);
+    free(b->cofs);
+    free(b->cfirst);
+    free(b->ccls);
+    free(b->cvec);
+    free(b->has_cvec);
+    free(b->cinner);
+    free(b->cdepth);
     free(b);
 }
 
@@ -587,6 +609,144 @@ static int name_vector(const ps_glove *g, const char *name, float mw, float *out
     return 1;
 }
 
+/* ---- concepts ------------------------------------------------------------ */
+
+long ps_bridge_concept_dim(const ps_bridge *b, uint32_t synset)
+{
+    size_t lo = 0, hi = b->nconc;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (b->cofs[mid] < synset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < b->nconc && b->cofs[lo] == synset ? (long)lo : -1;
+}
+
+/* The label of an inner concept: its synset's first word, '_' as ' '. */
+static char *synset_label(const ps_wordnet *wn, uint32_t off, ps_error *err)
+{
+    ps_wn_synset *s = ps_wn_synset_read(wn, PS_WN_NOUN, off, err);
+    if (!s)
+        return NULL;
+    char *l = ps_xstrdup(s->nwords ? s->words[0] : "?");
+    ps_wn_synset_free(s);
+    for (char *p = l; *p; p++)
+        if (*p == '_')
+            *p = ' ';
+    return l;
+}
+
+static int build_concepts(ps_bridge *b, float mw, ps_error *err)
+{
+    /* The ancestor table is sorted by ancestor then class: one pass finds
+     * the concepts and the classes below each. */
+    size_t n = 0;
+    for (size_t r = 0; r < b->nanc; r++)
+        if (b->anc[r].cls < PS_BRIDGE_VOC0 && (n == 0 || b->cofs[n - 1] != b->anc[r].anc)) {
+            if (n == 0)
+                b->cofs = ps_xmalloc(b->nanc * sizeof *b->cofs);
+            b->cofs[n++] = b->anc[r].anc;
+        }
+    b->nconc = n;
+    b->cfirst = ps_xcalloc(n + 1, sizeof *b->cfirst);
+    b->ccls = ps_xmalloc((b->nanc ? b->nanc : 1) * sizeof *b->ccls);
+    size_t m = 0, k = 0;
+    for (size_t r = 0; r < b->nanc; r++) {
+        if (b->anc[r].cls >= PS_BRIDGE_VOC0)
+            continue;
+        while (b->cofs[k] != b->anc[r].anc)
+            b->cfirst[++k] = m;
+        b->ccls[m++] = b->anc[r].cls;
+    }
+    while (k < n)
+        b->cfirst[++k] = m;
+    b->clabel = ps_xcalloc(n ? n : 1, sizeof *b->clabel);
+    b->cinner = ps_xcalloc(n ? n : 1, 1);
+    b->cdepth = ps_xcalloc(n ? n : 1, sizeof *b->cdepth);
+    for (size_t i = 0; i < n; i++) {
+        if ((b->cdepth[i] = ps_wn_noun_depth(b->wn, b->cofs[i], err)) < 0)
+            return -1;
+        int cls = -1;
+        for (size_t j = b->cfirst[i]; j < b->cfirst[i + 1] && cls < 0; j++)
+            if (b->syn[b->ccls[j]][0] == b->cofs[i])
+                cls = b->ccls[j];
+        if (cls >= 0) {
+            b->clabel[i] = ps_xstrdup(b->label[cls]);
+        } else {
+            b->cinner[i] = 1;
+            if (!(b->clabel[i] = synset_label(b->wn, b->cofs[i], err)))
+                return -1;
+        }
+    }
+    if (b->glove) {
+        b->cvec = ps_xcalloc((n ? n : 1) * b->dim, sizeof *b->cvec);
+        b->has_cvec = ps_xcalloc(n ? n : 1, 1);
+        for (size_t i = 0; i < n; i++) {
+            float *out = b->cvec + i * b->dim;
+            int cls = -1;
+            for (size_t j = b->cfirst[i]; j < b->cfirst[i + 1] && cls < 0; j++)
+                if (!b->cinner[i] && b->syn[b->ccls[j]][0] == b->cofs[i])
+                    cls = b->ccls[j];
+            if (cls >= 0 && b->has_vec[cls]) {
+                memcpy(out, b->namevec + (size_t)cls * b->dim, b->dim * sizeof *out);
+                b->has_cvec[i] = 1;
+            } else if (cls < 0) {
+                b->has_cvec[i] = (unsigned char)name_vector(b->glove, b->clabel[i], mw, out);
+            }
+        }
+    }
+    return 0;
+}
+
+size_t ps_bridge_nconcepts(const ps_bridge *b) { return b->nconc; }
+size_t ps_bridge_ndims(const ps_bridge *b) { return b->nconc + PS_VOC_CLASSES; }
+size_t ps_bridge_voc_dim(const ps_bridge *b, int v) { return b->nconc + (size_t)v; }
+
+const char *ps_bridge_dim_label(const ps_bridge *b, size_t d)
+{
+    return d < b->nconc ? b->clabel[d] : b->label[PS_BRIDGE_VOC0 + (d - b->nconc)];
+}
+
+ps_class_source ps_bridge_dim_source(const ps_bridge *b, size_t d)
+{
+    return d < b->nconc ? PS_SRC_IMAGENET : PS_SRC_VOC;
+}
+
+uint32_t ps_bridge_dim_synset(const ps_bridge *b, size_t d)
+{
+    return d < b->nconc ? b->cofs[d] : 0;
+}
+
+size_t ps_bridge_dim_classes(const ps_bridge *b, size_t d, const uint16_t **classes)
+{
+    if (d >= b->nconc) {
+        *classes = NULL;
+        return 0;
+    }
+    *classes = b->ccls + b->cfirst[d];
+    return b->cfirst[d + 1] - b->cfirst[d];
+}
+
+static float clamp01(float x)
+{
+    return x > 0 ? (x < 1 ? x : 1) : 0; /* NaN -> 0 */
+}
+
+void ps_bridge_photo_mass(const ps_bridge *b, const ps_features *f, float *mass)
+{
+    for (size_t k = 0; k < b->nconc; k++) {
+        double s = 0;
+        for (size_t j = b->cfirst[k]; j < b->cfirst[k + 1]; j++)
+            s += clamp01(f->class_prob[b->ccls[j]]);
+        mass[k] = clamp01((float)s);
+    }
+    mass[b->nconc] = 0;
+    for (int v = 1; v < PS_VOC_CLASSES; v++)
+        mass[b->nconc + (size_t)v] = clamp01(f->voc_area[v]);
+}
+
 static void free_words(char **w, int n)
 {
     for (int i = 0; i < n; i++)
@@ -627,6 +787,10 @@ ps_bridge *ps_bridge_load(const ps_wordnet *wn, const ps_glove *glove,
     free_words(glove_words, PS_VOC_CLASSES);
     free_words(in_words, PS_IMAGENET_CLASSES);
     free(in_words);
+    if (build_concepts(b, opts->modifier_weight < 0 ? 0.5f : opts->modifier_weight, err)) {
+        ps_bridge_free(b);
+        return NULL;
+    }
     return b;
 fail:
     free_words(glove_words, PS_VOC_CLASSES);
@@ -638,35 +802,116 @@ fail:
 
 /* ---- relevance -------------------------------------------------------- */
 
-static void lift(float *rel, unsigned char *why, int c, float r, ps_bridge_why kind)
+static void lift(float *rel, unsigned char *why, size_t d, float r, ps_bridge_why kind)
 {
-    if (r > rel[c]) {
-        rel[c] = r;
+    if (r > rel[d]) {
+        rel[d] = r;
         if (why)
-            why[c] = (unsigned char)kind;
+            why[d] = (unsigned char)kind;
     }
+}
+
+/* Breadth-first walk up from s that does not go past concepts: each concept
+ * reached is recorded with its depth, its own ancestors are not visited. */
+static int walk_to_concepts(const ps_bridge *b, uint32_t start, int max_depth, walk *w,
+                            ps_error *err)
+{
+    memset(w->set, 0, sizeof w->set);
+    w->n = 0;
+    walk_mark(w, start);
+    w->node[w->n] = start;
+    w->depth[w->n++] = 0;
+    uint32_t up[PS_WN_MAX_PTRS];
+    for (int head = 0; head < w->n; head++) {
+        if (w->depth[head] >= max_depth ||
+            (head > 0 && ps_bridge_concept_dim(b, w->node[head]) >= 0))
+            continue;
+        int k = ps_wn_hypernyms(b->wn, w->node[head], up, PS_WN_MAX_PTRS, err);
+        if (k < 0)
+            return -1;
+        for (int i = 0; i < k; i++) {
+            if (!walk_mark(w, up[i]))
+                continue;
+            if (w->n == WALK_MAX)
+                return ps_errorf(err, "synset %08u: more than %d ancestors", (unsigned)start,
+                                 WALK_MAX);
+            w->node[w->n] = up[i];
+            w->depth[w->n++] = w->depth[head] + 1;
+        }
+    }
+    return 0;
+}
+
+/* Relations of one noun sense s (weight sw) to the dimensions. */
+static int sense_relevance(const ps_bridge *b, const ps_bridge_params *p, uint32_t s, float sw,
+                           walk *wk, float *rel, unsigned char *why, ps_error *err)
+{
+    size_t voc0 = b->nconc;
+    /* is-a: the sense is a concept; VOC classes below the sense. */
+    if (p->down_decay > 0) {
+        long d = ps_bridge_concept_dim(b, s);
+        if (d >= 0)
+            lift(rel, why, (size_t)d, sw, PS_WHY_DOWN);
+        for (size_t r = anc_lower(b, s); r < b->nanc && b->anc[r].anc == s; r++) {
+            if (b->anc[r].cls < PS_BRIDGE_VOC0 || b->anc[r].depth > p->max_down_depth)
+                continue;
+            lift(rel, why, voc0 + (size_t)(b->anc[r].cls - PS_BRIDGE_VOC0),
+                 sw * powf(p->down_decay, b->anc[r].depth), PS_WHY_DOWN);
+        }
+    }
+    if (p->up_decay <= 0)
+        return 0;
+    /* kind-of, concepts: the nearest concepts above the sense. */
+    if (ps_bridge_concept_dim(b, s) < 0) {
+        if (walk_to_concepts(b, s, p->max_up_depth, wk, err))
+            return -1;
+        for (int a = 1; a < wk->n; a++) {
+            long d = ps_bridge_concept_dim(b, wk->node[a]);
+            if (d >= 0 && b->cdepth[d] >= p->up_min_depth)
+                lift(rel, why, (size_t)d, sw * powf(p->up_decay, wk->depth[a]), PS_WHY_UP);
+        }
+    }
+    /* kind-of, VOC: any VOC synset above the sense. */
+    if (walk_up(b->wn, s, p->max_up_depth, wk, err))
+        return -1;
+    for (int a = 1; a < wk->n; a++)
+        for (size_t r = anc_lower(b, wk->node[a]); r < b->nanc && b->anc[r].anc == wk->node[a];
+             r++)
+            if (b->anc[r].depth == 0 && b->anc[r].cls >= PS_BRIDGE_VOC0)
+                lift(rel, why, voc0 + (size_t)(b->anc[r].cls - PS_BRIDGE_VOC0),
+                     sw * powf(p->up_decay, wk->depth[a]), PS_WHY_UP);
+    return 0;
+}
+
+static float dotf(const float *a, const float *b, uint32_t n)
+{
+    float s = 0;
+    for (uint32_t i = 0; i < n; i++)
+        s += a[i] * b[i];
+    return s;
 }
 
 int ps_bridge_word_relevance(const ps_bridge *b, const ps_bridge_params *p, const ps_query *q,
                              size_t i, float *rel, unsigned char *why, ps_error *err)
 {
-    memset(rel, 0, PS_BRIDGE_CLASSES * sizeof *rel);
+    size_t nd = ps_bridge_ndims(b);
+    memset(rel, 0, nd * sizeof *rel);
     if (why)
-        memset(why, 0, PS_BRIDGE_CLASSES);
+        memset(why, 0, nd);
     const ps_query_word *w = &q->words[i];
-    walk *wk = NULL;
+    walk *wk = ps_xmalloc(sizeof *wk);
     for (int l = 0; l < w->nouns.n; l++) {
         const uint32_t *offs;
         size_t ns = ps_wn_synsets(b->wn, PS_WN_NOUN, w->nouns.lemma[l],
                                   strlen(w->nouns.lemma[l]), &offs);
         if ((int)ns > p->max_senses)
             ns = (size_t)p->max_senses;
+        if (ns > 64)
+            ns = 64;
         /* Sense weights: tag counts (smoothed by 1) relative to the most
          * frequent sense, times sense_decay^k for WordNet's order (which
          * alone decides between senses never tagged). */
         unsigned cmax = 0, cnt[64] = {0};
-        if (ns > 64)
-            ns = 64;
         for (size_t k = 0; p->sense_counts && k < ns; k++) {
             cnt[k] = ps_sense_count(b->senses, PS_WN_NOUN, w->nouns.lemma[l], (int)k + 1);
             if (cnt[k] > cmax)
@@ -674,32 +919,10 @@ int ps_bridge_word_relevance(const ps_bridge *b, const ps_bridge_params *p, cons
         }
         float pw = 1.0f;
         for (size_t k = 0; k < ns; k++, pw *= p->sense_decay) {
-            uint32_t s = offs[k];
             float sw = pw * (float)(cnt[k] + 1) / (float)(cmax + 1);
-            if (p->down_decay > 0) {
-                for (size_t r = anc_lower(b, s); r < b->nanc && b->anc[r].anc == s; r++) {
-                    if (b->anc[r].depth > p->max_down_depth)
-                        continue;
-                    lift(rel, why, b->anc[r].cls, sw * powf(p->down_decay, b->anc[r].depth),
-                          PS_WHY_DOWN);
-                }
-            }
-            if (p->up_decay > 0) {
-                if (!wk)
-                    wk = ps_xmalloc(sizeof *wk);
-                if (walk_up(b->wn, s, p->max_up_depth, wk, err)) {
-                    free(wk);
-                    return -1;
-                }
-                for (int a = 1; a < wk->n; a++) {
-                    for (size_t r = anc_lower(b, wk->node[a]);
-                         r < b->nanc && b->anc[r].anc == wk->node[a]; r++) {
-                        if (b->anc[r].depth != 0)
-                            continue;
-                        lift(rel, why, b->anc[r].cls, sw * powf(p->up_decay, wk->depth[a]),
-                              PS_WHY_UP);
-                    }
-                }
+            if (sense_relevance(b, p, offs[k], sw, wk, rel, why, err)) {
+                free(wk);
+                return -1;
             }
         }
     }
@@ -707,20 +930,25 @@ int ps_bridge_word_relevance(const ps_bridge *b, const ps_bridge_params *p, cons
     if (p->glove_weight > 0 && b->glove && q->dim == b->dim && w->vector_row != -1) {
         const float *wv = q->word_vecs + i * q->dim;
         float span = 1.0f - p->glove_floor;
-        for (int c = 1; c < PS_BRIDGE_CLASSES; c++) {
-            if (!b->has_vec[c])
+        for (size_t k = 0; k < b->nconc; k++) {
+            if (!b->has_cvec[k] || (b->cinner[k] && !p->glove_inner))
                 continue;
-            const float *cv = b->namevec + (size_t)c * b->dim;
-            float dot = 0;
-            for (uint32_t d = 0; d < b->dim; d++)
-                dot += wv[d] * cv[d];
-            if (dot > p->glove_floor)
-                lift(rel, why, c, p->glove_weight * (dot - p->glove_floor) / span, PS_WHY_GLOVE);
+            float c = dotf(wv, b->cvec + k * b->dim, b->dim);
+            if (c > p->glove_floor)
+                lift(rel, why, k, p->glove_weight * (c - p->glove_floor) / span, PS_WHY_GLOVE);
+        }
+        for (int v = 1; v < PS_VOC_CLASSES; v++) {
+            const float *nv = ps_bridge_name_vector(b, PS_BRIDGE_VOC0 + v);
+            if (!nv)
+                continue;
+            float c = dotf(wv, nv, b->dim);
+            if (c > p->glove_floor)
+                lift(rel, why, b->nconc + (size_t)v,
+                     p->glove_weight * (c - p->glove_floor) / span, PS_WHY_GLOVE);
         }
     }
-    rel[0] = 0;
-    rel[PS_BRIDGE_VOC0] = 0;
+    rel[b->nconc] = 0; /* VOC background */
     if (!p->use_voc)
-        memset(rel + PS_BRIDGE_VOC0, 0, PS_VOC_CLASSES * sizeof *rel);
+        memset(rel + b->nconc, 0, PS_VOC_CLASSES * sizeof *rel);
     return 0;
 }

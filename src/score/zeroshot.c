@@ -13,6 +13,7 @@
 #include "core/sha256.h"
 
 #define ZS_CALIBRATION_SCALE 0.25f
+#define ZS_LINEAR_EPS 1e6f /* an evidence transform this flat is linear to 1e-6 */
 
 struct ps_zeroshot {
     ps_wordnet *wn;
@@ -22,6 +23,7 @@ struct ps_zeroshot {
     ps_query_model qm;
     ps_zs_params p;
     size_t dim;
+    size_t nd;     /* bridge dimensions */
     uint32_t gdim;
     char name[64];
 };
@@ -31,15 +33,15 @@ void ps_zs_params_default(ps_zs_params *p)
     memset(p, 0, sizeof *p);
     ps_bridge_params_default(&p->bridge);
     p->weighting = PS_QW_IDF;
-    p->prob_power = 1.0f;
+    p->prob_eps = 0.01f;
     p->voc_weight = 1.0f;
-    p->voc_power = 0.5f;
+    p->voc_eps = 0.01f;
     p->vector_weight = 0.0f;
     p->modifier_weight = 0.5f;
     p->collocations = 1;
 }
 
-const char *const ps_zs_ablation_names[] = {"down", "up", "decay", "sense-counts", "voc",
+const char *const ps_zs_ablation_names[] = {"down", "up", "decay", "log", "sense-counts", "voc",
                                             "glove", "idf", "vector", "collocations", NULL};
 
 int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err)
@@ -54,6 +56,9 @@ int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err)
             b->down_decay = 1;
         if (b->up_decay > 0)
             b->up_decay = 1;
+    } else if (strcmp(part, "log") == 0) {
+        p->prob_eps = ZS_LINEAR_EPS;
+        p->voc_eps = ZS_LINEAR_EPS;
     } else if (strcmp(part, "sense-counts") == 0) {
         b->sense_counts = 0;
     } else if (strcmp(part, "voc") == 0) {
@@ -97,11 +102,13 @@ int ps_zs_params_set(ps_zs_params *p, const char *name, const char *value, ps_er
     } const tab[] = {
         {"down_decay", &b->down_decay, NULL},   {"max_down_depth", NULL, &b->max_down_depth},
         {"up_decay", &b->up_decay, NULL},       {"max_up_depth", NULL, &b->max_up_depth},
+        {"up_min_depth", NULL, &b->up_min_depth},
         {"sense_decay", &b->sense_decay, NULL}, {"max_senses", NULL, &b->max_senses},
         {"sense_counts", NULL, &b->sense_counts}, {"glove_weight", &b->glove_weight, NULL},
         {"glove_floor", &b->glove_floor, NULL}, {"use_voc", NULL, &b->use_voc},
-        {"prob_power", &p->prob_power, NULL},   {"voc_weight", &p->voc_weight, NULL},
-        {"voc_power", &p->voc_power, NULL},     {"vector_weight", &p->vector_weight, NULL},
+        {"glove_inner", NULL, &b->glove_inner},
+        {"prob_eps", &p->prob_eps, NULL},       {"voc_weight", &p->voc_weight, NULL},
+        {"voc_eps", &p->voc_eps, NULL},         {"vector_weight", &p->vector_weight, NULL},
         {"modifier_weight", &p->modifier_weight, NULL},
         {"collocations", NULL, &p->collocations},
     };
@@ -133,8 +140,9 @@ void ps_zs_config_default(ps_zs_config *cfg)
 static int check_params(const ps_zs_params *p, ps_error *err)
 {
     const ps_bridge_params *b = &p->bridge;
-    if (!(p->prob_power > 0 && p->prob_power <= 4) || !(p->voc_power > 0 && p->voc_power <= 4))
-        return ps_errorf(err, "zero-shot parameters: powers must be in (0, 4]");
+    if (!(p->prob_eps >= 1e-6f && p->prob_eps <= ZS_LINEAR_EPS) ||
+        !(p->voc_eps >= 1e-6f && p->voc_eps <= ZS_LINEAR_EPS))
+        return ps_errorf(err, "zero-shot parameters: evidence eps must be in [1e-6, 1e6]");
     if (!(p->voc_weight >= 0 && p->voc_weight <= 100) ||
         !(p->vector_weight >= 0 && p->vector_weight <= 100))
         return ps_errorf(err, "zero-shot parameters: weights must be in [0, 100]");
@@ -158,12 +166,13 @@ static void make_name(ps_zeroshot *z)
     const ps_zs_params *p = &z->p;
     const ps_bridge_params *b = &p->bridge;
     ps_buf s = {0};
-    ps_buf_printf(&s, "v%d %g %d %g %d %g %d %d %g %g %d|%d %g %g %g %g %g %d", PS_ZS_VERSION,
-                  b->down_decay, b->max_down_depth, b->up_decay, b->max_up_depth, b->sense_decay,
-                  b->max_senses, b->sense_counts, b->glove_weight, b->glove_floor, b->use_voc,
-                  (int)p->weighting,
-                  p->prob_power, p->voc_weight, p->voc_power, p->vector_weight,
-                  p->modifier_weight, p->collocations);
+    ps_buf_printf(&s, "v%d %g %d %g %d %d %g %d %d %g %g %d %d|%d %g %g %g %g %g %d",
+                  PS_ZS_VERSION, b->down_decay, b->max_down_depth, b->up_decay, b->max_up_depth,
+                  b->up_min_depth,
+                  b->sense_decay, b->max_senses, b->sense_counts, b->glove_weight,
+                  b->glove_floor, b->glove_inner, b->use_voc, (int)p->weighting, p->prob_eps,
+                  p->voc_weight, p->voc_eps, p->vector_weight, p->modifier_weight,
+                  p->collocations);
     if (z->glove)
         ps_buf_printf(&s, "|%s", ps_glove_source_sha256(z->glove));
     for (int c = 0; c < PS_BRIDGE_CLASSES; c++) {
@@ -171,6 +180,7 @@ static void make_name(ps_zeroshot *z)
         for (int i = 0; i < ps_bridge_nsynsets(z->bridge, c); i++)
             ps_buf_printf(&s, " %u", (unsigned)ps_bridge_synset(z->bridge, c, i));
     }
+    ps_buf_printf(&s, "|%zu", ps_bridge_ndims(z->bridge));
     if (z->idf)
         ps_buf_printf(&s, "|%zu %zu", ps_idf_documents(z->idf), ps_idf_size(z->idf));
     char hex[65];
@@ -204,7 +214,8 @@ ps_zeroshot *ps_zeroshot_open(const ps_zs_config *cfg, ps_error *err)
     free(models);
     z->qm = (ps_query_model){z->wn, z->glove, z->idf, z->p.weighting, !z->p.collocations};
     z->gdim = ps_glove_dim(z->glove);
-    z->dim = PS_BRIDGE_CLASSES + z->gdim;
+    z->nd = ps_bridge_ndims(z->bridge);
+    z->dim = z->nd + z->gdim;
     make_name(z);
     return z;
 fail:
@@ -230,28 +241,30 @@ const ps_query_model *ps_zeroshot_query_model(const ps_zeroshot *z) { return &z-
 const ps_bridge *ps_zeroshot_bridge(const ps_zeroshot *z) { return z->bridge; }
 const ps_zs_params *ps_zeroshot_params(const ps_zeroshot *z) { return &z->p; }
 
-static float safe_pow(float x, float e)
+/* ev(m, eps) = ln(1 + m/eps) / ln(1 + 1/eps), see zeroshot.h. */
+static float evidence(float m, float eps)
 {
-    if (!(x > 0)) /* also NaN */
+    if (!(m > 0))
         return 0;
-    if (x > 1)
-        x = 1;
-    return e == 1.0f ? x : powf(x, e);
+    return (float)(log1p((double)m / eps) / log1p(1.0 / eps));
 }
 
 void ps_zeroshot_embed_photo(const ps_zeroshot *z, const ps_features *f, float *out)
 {
-    for (int c = 0; c < PS_IMAGENET_CLASSES; c++)
-        out[c] = safe_pow(f->class_prob[c], z->p.prob_power);
-    for (int v = 0; v < PS_VOC_CLASSES; v++)
-        out[PS_BRIDGE_VOC0 + v] = safe_pow(f->voc_area[v], z->p.voc_power);
-    float *u = out + PS_BRIDGE_CLASSES;
+    const ps_bridge *b = z->bridge;
+    size_t nc = ps_bridge_nconcepts(b);
+    ps_bridge_photo_mass(b, f, out);
+    for (size_t d = 0; d < z->nd; d++)
+        out[d] = evidence(out[d], d < nc ? z->p.prob_eps : z->p.voc_eps);
+    float *u = out + z->nd;
     double *acc = ps_xcalloc(z->gdim, sizeof *acc);
     for (int c = 1; c < PS_IMAGENET_CLASSES; c++) {
-        const float *nv = ps_bridge_name_vector(z->bridge, c);
-        float pc = safe_pow(f->class_prob[c], 1.0f);
-        if (!nv || pc <= 0)
+        const float *nv = ps_bridge_name_vector(b, c);
+        float pc = f->class_prob[c];
+        if (!nv || !(pc > 0))
             continue;
+        if (pc > 1)
+            pc = 1;
         for (uint32_t d = 0; d < z->gdim; d++)
             acc[d] += (double)pc * nv[d];
     }
@@ -270,15 +283,16 @@ int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out
     if (q->nwords == 0)
         return ps_errorf(err, "the query has no word to search for (only stop words, "
                               "punctuation or nothing)");
+    size_t nd = z->nd;
     memset(out, 0, z->dim * sizeof *out);
-    float *rel = ps_xmalloc(PS_BRIDGE_CLASSES * sizeof *rel);
-    float *best = ps_xcalloc(PS_BRIDGE_CLASSES, sizeof *best);
-    unsigned char *wwhy = ps_xmalloc(PS_BRIDGE_CLASSES);
+    float *rel = ps_xmalloc(nd * sizeof *rel);
+    float *best = ps_xcalloc(nd, sizeof *best);
+    unsigned char *wwhy = ps_xmalloc(nd);
     if (best_word)
-        for (int c = 0; c < PS_BRIDGE_CLASSES; c++)
+        for (size_t c = 0; c < nd; c++)
             best_word[c] = -1;
     if (why)
-        memset(why, 0, PS_BRIDGE_CLASSES);
+        memset(why, 0, nd);
     double wsum = 0;
     int rc = 0;
     for (size_t i = 0; i < q->nwords; i++) {
@@ -288,7 +302,7 @@ int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out
         }
         float w = q->words[i].weight;
         wsum += w;
-        for (int c = 0; c < PS_BRIDGE_CLASSES; c++) {
+        for (size_t c = 0; c < nd; c++) {
             if (rel[c] <= 0)
                 continue;
             float part = w * rel[c];
@@ -308,11 +322,12 @@ int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out
     if (rc)
         return -1;
     float inv = wsum > 0 ? (float)(1.0 / wsum) : 0;
-    for (int c = 0; c < PS_BRIDGE_CLASSES; c++)
-        out[c] *= inv * (c >= PS_BRIDGE_VOC0 ? z->p.voc_weight : 1.0f);
+    size_t nc = ps_bridge_nconcepts(z->bridge);
+    for (size_t c = 0; c < nd; c++)
+        out[c] *= inv * (c >= nc ? z->p.voc_weight : 1.0f);
     if (q->has_vector && q->dim == z->gdim)
         for (uint32_t d = 0; d < z->gdim; d++)
-            out[PS_BRIDGE_CLASSES + d] = z->p.vector_weight * q->vec[d];
+            out[nd + d] = z->p.vector_weight * q->vec[d];
     return 0;
 }
 
@@ -389,46 +404,80 @@ static int cmp_contrib(const void *a, const void *b)
     const ps_zs_contrib *x = a, *y = b;
     if (x->contribution != y->contribution)
         return x->contribution > y->contribution ? -1 : 1;
-    return x->cls - y->cls;
+    return x->dim < y->dim ? -1 : x->dim > y->dim;
+}
+
+/* The most probable ImageNet classes below a concept dimension. */
+static void top_classes(const ps_bridge *b, size_t d, const ps_features *f, ps_zs_contrib *t)
+{
+    const uint16_t *cls;
+    size_t n = ps_bridge_dim_classes(b, d, &cls);
+    t->nclasses = 0;
+    for (size_t i = 0; i < n; i++) {
+        float p = f->class_prob[cls[i]];
+        if (!(p > 0))
+            continue;
+        int pos = t->nclasses;
+        while (pos > 0 && t->class_prob[pos - 1] < p)
+            pos--;
+        if (pos >= PS_ZS_CONTRIB_CLASSES)
+            continue;
+        int last = t->nclasses < PS_ZS_CONTRIB_CLASSES ? t->nclasses : PS_ZS_CONTRIB_CLASSES - 1;
+        for (int j = last; j > pos; j--) {
+            t->classes[j] = t->classes[j - 1];
+            t->class_prob[j] = t->class_prob[j - 1];
+        }
+        t->classes[pos] = cls[i];
+        t->class_prob[pos] = p;
+        if (t->nclasses < PS_ZS_CONTRIB_CLASSES)
+            t->nclasses++;
+    }
 }
 
 int ps_zeroshot_explain(const ps_zeroshot *z, const ps_query *q, const ps_features *f, size_t k,
                         ps_zs_explanation *out, ps_error *err)
 {
     memset(out, 0, sizeof *out);
+    const ps_bridge *b = z->bridge;
+    size_t nd = z->nd, nc = ps_bridge_nconcepts(b);
     float *qe = ps_xmalloc(z->dim * sizeof *qe), *pe = ps_xmalloc(z->dim * sizeof *pe);
-    int *bw = ps_xmalloc(PS_BRIDGE_CLASSES * sizeof *bw);
-    unsigned char *why = ps_xmalloc(PS_BRIDGE_CLASSES);
+    float *mass = ps_xmalloc(nd * sizeof *mass);
+    int *bw = ps_xmalloc(nd * sizeof *bw);
+    unsigned char *why = ps_xmalloc(nd);
     int rc = ps_zeroshot_embed_parsed(z, q, qe, bw, why, err);
     if (rc == 0) {
         ps_zeroshot_embed_photo(z, f, pe);
+        ps_bridge_photo_mass(b, f, mass);
         if (k > PS_ZS_MAX_CONTRIB)
             k = PS_ZS_MAX_CONTRIB;
-        ps_zs_contrib *all = ps_xmalloc(PS_BRIDGE_CLASSES * sizeof *all);
+        ps_zs_contrib *all = ps_xmalloc(nd * sizeof *all);
         size_t n = 0;
         double cls = 0, vec = 0;
-        for (int c = 0; c < PS_BRIDGE_CLASSES; c++) {
-            float part = qe[c] * pe[c];
+        for (size_t d = 0; d < nd; d++) {
+            float part = qe[d] * pe[d];
             cls += part;
             if (!(part > 0))
                 continue;
             ps_zs_contrib *t = &all[n++];
-            t->cls = c;
-            t->source = ps_bridge_source(c);
-            t->index = ps_bridge_source_index(c);
-            t->label = ps_bridge_label(z->bridge, c);
-            t->relevance = qe[c];
-            t->value = c >= PS_BRIDGE_VOC0 ? f->voc_area[c - PS_BRIDGE_VOC0] : f->class_prob[c];
+            memset(t, 0, sizeof *t);
+            t->dim = d;
+            t->source = ps_bridge_dim_source(b, d);
+            t->voc_class = d >= nc ? (int)(d - nc) : -1;
+            t->label = ps_bridge_dim_label(b, d);
+            t->synset = ps_bridge_dim_synset(b, d);
+            t->relevance = qe[d];
+            t->value = mass[d];
             t->contribution = part;
-            t->why = (ps_bridge_why)why[c];
-            t->word[0] = '\0';
-            if (bw[c] >= 0)
-                snprintf(t->word, sizeof t->word, "%s", q->words[bw[c]].text);
+            t->why = (ps_bridge_why)why[d];
+            if (bw[d] >= 0)
+                snprintf(t->word, sizeof t->word, "%s", q->words[bw[d]].text);
         }
-        for (size_t d = PS_BRIDGE_CLASSES; d < z->dim; d++)
+        for (size_t d = nd; d < z->dim; d++)
             vec += (double)qe[d] * pe[d];
         qsort(all, n, sizeof *all, cmp_contrib);
         out->n = n < k ? n : k;
+        for (size_t i = 0; i < out->n; i++)
+            top_classes(b, all[i].dim, f, &all[i]);
         memcpy(out->top, all, out->n * sizeof *all);
         free(all);
         out->classes_part = (float)cls;
@@ -438,6 +487,7 @@ int ps_zeroshot_explain(const ps_zeroshot *z, const ps_query *q, const ps_featur
     }
     free(qe);
     free(pe);
+    free(mass);
     free(bw);
     free(why);
     return rc;
