@@ -6,3 +6,5 @@ PS_CMD(dataset, "Validate the annotated dataset, print its numbers, export label
 PS_CMD(classify, "Name what photos show (ImageNet classes) or how much of them each VOC class covers")
 PS_CMD(idf, "Build the query word weights (IDF) from the training captions")
 PS_CMD(embed_text, "Show how a search text is read: words, lemmas, weights, vector, classes")
+PS_CMD(train, "Learn the relevance model and the content classifier, write the model file")
+PS_CMD(eval, "Measure picseek's scores on the annotated dataset (eval model: learned models)")

@@ -617,65 +617,90 @@ void ps_bilinear_score_embedded(const ps_bilinear *m, const float *text_emb,
     }
 }
 
+void ps_bilinear_rescale(ps_bilinear *m, float a, float c)
+{
+    size_t r = m->rank;
+    for (size_t k = 0; k < (r + 1) * m->dt; k++)
+        m->U[k] *= a;
+    for (size_t j = 0; j < m->dp; j++)
+        m->V[r * m->dp + j] *= a;
+    for (size_t k = 0; k < m->n_extra; k++)
+        m->we[k] *= a;
+    m->b = a * m->b + c;
+}
+
 /* ---- files ------------------------------------------------------------------------------------ */
+
+/* prefix + name into out (PS_MODEL_NAME_MAX bytes). */
+static const char *pname(char *out, const char *prefix, const char *name)
+{
+    snprintf(out, PS_MODEL_NAME_MAX, "%s%s", prefix, name);
+    return out;
+}
+
+void ps_bilinear_put(const ps_bilinear *m, ps_modelfile *f, const char *prefix)
+{
+    char nm[PS_MODEL_NAME_MAX];
+    float dims[4] = {(float)m->dt, (float)m->dp, (float)m->n_extra, (float)m->rank};
+    ps_modelfile_add_vec(f, pname(nm, prefix, "dims"), dims, 4);
+    ps_modelfile_add_scalar(f, pname(nm, prefix, "sigmoid_out"), m->sigmoid_out);
+    ps_modelfile_add_mat(f, pname(nm, prefix, "U"), m->U, m->rank + 1, m->dt);
+    ps_modelfile_add_mat(f, pname(nm, prefix, "V"), m->V, m->rank + 1, m->dp);
+    ps_modelfile_add_vec(f, pname(nm, prefix, "we"), m->we, m->n_extra);
+    ps_modelfile_add_scalar(f, pname(nm, prefix, "b"), m->b);
+    ps_modelfile_add_vec(f, pname(nm, prefix, "t_mean"), m->t_mean, m->dt);
+    ps_modelfile_add_vec(f, pname(nm, prefix, "t_scale"), m->t_scale, m->dt);
+    ps_modelfile_add_vec(f, pname(nm, prefix, "p_mean"), m->p_mean, m->dp);
+    ps_modelfile_add_vec(f, pname(nm, prefix, "p_scale"), m->p_scale, m->dp);
+    ps_modelfile_add_vec(f, pname(nm, prefix, "e_mean"), m->e_mean, m->n_extra);
+    ps_modelfile_add_vec(f, pname(nm, prefix, "e_scale"), m->e_scale, m->n_extra);
+}
 
 int ps_bilinear_save(const ps_bilinear *m, const char *path, ps_error *err)
 {
     ps_modelfile f;
     ps_modelfile_init(&f, "bilinear");
-    float dims[4] = {(float)m->dt, (float)m->dp, (float)m->n_extra, (float)m->rank};
-    ps_modelfile_add_vec(&f, "dims", dims, 4);
-    ps_modelfile_add_scalar(&f, "sigmoid_out", m->sigmoid_out);
-    ps_modelfile_add_mat(&f, "U", m->U, m->rank + 1, m->dt);
-    ps_modelfile_add_mat(&f, "V", m->V, m->rank + 1, m->dp);
-    ps_modelfile_add_vec(&f, "we", m->we, m->n_extra);
-    ps_modelfile_add_scalar(&f, "b", m->b);
-    ps_modelfile_add_vec(&f, "t_mean", m->t_mean, m->dt);
-    ps_modelfile_add_vec(&f, "t_scale", m->t_scale, m->dt);
-    ps_modelfile_add_vec(&f, "p_mean", m->p_mean, m->dp);
-    ps_modelfile_add_vec(&f, "p_scale", m->p_scale, m->dp);
-    ps_modelfile_add_vec(&f, "e_mean", m->e_mean, m->n_extra);
-    ps_modelfile_add_vec(&f, "e_scale", m->e_scale, m->n_extra);
+    ps_bilinear_put(m, &f, "");
     int rc = ps_modelfile_save(&f, path, err);
     ps_modelfile_free(&f);
     return rc;
 }
 
-/* A copy of array `name` shaped d0 (x d1); with `positive`, every value
- * must be > 0 (a scale). */
-static float *take(const ps_modelfile *f, const char *name, uint32_t ndim, size_t d0, size_t d1,
-                   int positive, ps_error *err)
+/* A copy of array prefix+name shaped d0 (x d1); with `positive`, every
+ * value must be > 0 (a scale). */
+static float *take(const ps_modelfile *f, const char *prefix, const char *name, uint32_t ndim,
+                   size_t d0, size_t d1, int positive, ps_error *err)
 {
+    char nm[PS_MODEL_NAME_MAX];
+    pname(nm, prefix, name);
     uint64_t dims[2] = {d0, d1};
-    float *c = ps_modelfile_take(f, name, ndim, dims, err);
+    float *c = ps_modelfile_take(f, nm, ndim, dims, err);
     size_t n = d0 * (ndim == 2 ? d1 : 1);
     for (size_t i = 0; c && positive && i < n; i++)
         if (!(c[i] > 0)) {
             ps_errorf(err, "%s: byte offset %zu: %s[%zu] must be positive", f->source,
-                      ps_modelfile_find(f, name)->offset, name, i);
+                      ps_modelfile_find(f, nm)->offset, nm, i);
             free(c);
             return NULL;
         }
     return c;
 }
 
-int ps_bilinear_load(ps_bilinear *m, const char *path, ps_error *err)
+int ps_bilinear_get(ps_bilinear *m, const ps_modelfile *f, const char *prefix, ps_error *err)
 {
     memset(m, 0, sizeof *m);
-    ps_modelfile f;
-    if (ps_modelfile_load(path, "bilinear", &f, err) != 0)
-        return -1;
+    char nm[PS_MODEL_NAME_MAX];
     uint64_t four[1] = {4};
-    const float *dims = ps_modelfile_array(&f, "dims", 1, four, err);
+    const float *dims = ps_modelfile_array(f, pname(nm, prefix, "dims"), 1, four, err);
     long sig;
     double b;
-    if (!dims || ps_modelfile_int(&f, "sigmoid_out", 0, 1, &sig, err) != 0 ||
-        ps_modelfile_scalar(&f, "b", &b, err) != 0)
+    if (!dims || ps_modelfile_int(f, pname(nm, prefix, "sigmoid_out"), 0, 1, &sig, err) != 0 ||
+        ps_modelfile_scalar(f, pname(nm, prefix, "b"), &b, err) != 0)
         goto fail;
     for (int k = 0; k < 4; k++)
         if (dims[k] != floorf(dims[k]) || dims[k] < (k == 2 ? 0 : 1) || dims[k] > 1e7f) {
-            ps_errorf(err, "%s: byte offset %zu: dimension %d (%g) is invalid", path,
-                      ps_modelfile_find(&f, "dims")->offset, k, dims[k]);
+            ps_errorf(err, "%s: byte offset %zu: dimension %d (%g) is invalid", f->source,
+                      ps_modelfile_find(f, pname(nm, prefix, "dims"))->offset, k, dims[k]);
             goto fail;
         }
     m->dt = (size_t)dims[0];
@@ -684,20 +709,29 @@ int ps_bilinear_load(ps_bilinear *m, const char *path, ps_error *err)
     m->rank = (size_t)dims[3];
     m->sigmoid_out = (int)sig;
     m->b = (float)b;
-    if (!(m->U = take(&f, "U", 2, m->rank + 1, m->dt, 0, err)) ||
-        !(m->V = take(&f, "V", 2, m->rank + 1, m->dp, 0, err)) ||
-        !(m->we = take(&f, "we", 1, m->n_extra, 0, 0, err)) ||
-        !(m->t_mean = take(&f, "t_mean", 1, m->dt, 0, 0, err)) ||
-        !(m->t_scale = take(&f, "t_scale", 1, m->dt, 0, 1, err)) ||
-        !(m->p_mean = take(&f, "p_mean", 1, m->dp, 0, 0, err)) ||
-        !(m->p_scale = take(&f, "p_scale", 1, m->dp, 0, 1, err)) ||
-        !(m->e_mean = take(&f, "e_mean", 1, m->n_extra, 0, 0, err)) ||
-        !(m->e_scale = take(&f, "e_scale", 1, m->n_extra, 0, 1, err)))
+    if (!(m->U = take(f, prefix, "U", 2, m->rank + 1, m->dt, 0, err)) ||
+        !(m->V = take(f, prefix, "V", 2, m->rank + 1, m->dp, 0, err)) ||
+        !(m->we = take(f, prefix, "we", 1, m->n_extra, 0, 0, err)) ||
+        !(m->t_mean = take(f, prefix, "t_mean", 1, m->dt, 0, 0, err)) ||
+        !(m->t_scale = take(f, prefix, "t_scale", 1, m->dt, 0, 1, err)) ||
+        !(m->p_mean = take(f, prefix, "p_mean", 1, m->dp, 0, 0, err)) ||
+        !(m->p_scale = take(f, prefix, "p_scale", 1, m->dp, 0, 1, err)) ||
+        !(m->e_mean = take(f, prefix, "e_mean", 1, m->n_extra, 0, 0, err)) ||
+        !(m->e_scale = take(f, prefix, "e_scale", 1, m->n_extra, 0, 1, err)))
         goto fail;
-    ps_modelfile_free(&f);
     return 0;
 fail:
-    ps_modelfile_free(&f);
     ps_bilinear_free(m);
     return -1;
+}
+
+int ps_bilinear_load(ps_bilinear *m, const char *path, ps_error *err)
+{
+    memset(m, 0, sizeof *m);
+    ps_modelfile f;
+    if (ps_modelfile_load(path, "bilinear", &f, err) != 0)
+        return -1;
+    int rc = ps_bilinear_get(m, &f, "", err);
+    ps_modelfile_free(&f);
+    return rc;
 }

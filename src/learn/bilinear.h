@@ -36,6 +36,7 @@
 
 #include "core/error.h"
 #include "learn/matrix.h"
+#include "learn/modelfile.h"
 
 typedef struct ps_bilinear_opts {
     size_t rank;         /* default 16 */
@@ -88,7 +89,15 @@ ps_mat ps_bilinear_embed_photos(const ps_bilinear *m, const ps_mat *P);
 void ps_bilinear_score_embedded(const ps_bilinear *m, const float *text_emb,
                                 const ps_mat *photo_emb, const ps_mat *extra, float *out);
 
+/* Replace z by a * z + c (for calibration): scales U, the photo linear
+ * row w_p and the extra weights by a and moves the bias. */
+void ps_bilinear_rescale(ps_bilinear *m, float a, float c);
+
 int ps_bilinear_save(const ps_bilinear *m, const char *path, ps_error *err);
+/* Add the model's arrays, each name prefixed with `prefix`, to a model
+ * file of any kind / read them back (for files holding several models). */
+void ps_bilinear_put(const ps_bilinear *m, ps_modelfile *f, const char *prefix);
+int ps_bilinear_get(ps_bilinear *m, const ps_modelfile *f, const char *prefix, ps_error *err);
 int ps_bilinear_load(ps_bilinear *m, const char *path, ps_error *err);
 void ps_bilinear_free(ps_bilinear *m);
 

@@ -25,6 +25,7 @@
 
 #include "core/error.h"
 #include "learn/matrix.h"
+#include "learn/modelfile.h"
 
 #define PS_MLP_MAX_HIDDEN 4
 #define PS_MLP_MAX_LAYERS (PS_MLP_MAX_HIDDEN + 1)
@@ -69,6 +70,10 @@ int ps_mlp_train(ps_mlp *m, const ps_rows *X, const float *y, const size_t *trai
 void ps_mlp_predict(const ps_mlp *m, const ps_rows *X, const size_t *idx, size_t n, float *out);
 
 int ps_mlp_save(const ps_mlp *m, const char *path, ps_error *err);
+/* Add the model's arrays, each name prefixed with `prefix`, to a model
+ * file of any kind / read them back (for files holding several models). */
+void ps_mlp_put(const ps_mlp *m, ps_modelfile *f, const char *prefix);
+int ps_mlp_get(ps_mlp *m, const ps_modelfile *f, const char *prefix, ps_error *err);
 int ps_mlp_load(ps_mlp *m, const char *path, ps_error *err);
 void ps_mlp_free(ps_mlp *m);
 

@@ -1,6 +1,7 @@
 #include "learn/ridge.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -455,17 +456,52 @@ void ps_ridge_predict(const ps_ridge *m, const ps_rows *X, const size_t *idx, si
     free(row);
 }
 
+void ps_ridge_put(const ps_ridge *m, ps_modelfile *f, const char *prefix)
+{
+    char nm[PS_MODEL_NAME_MAX];
+    snprintf(nm, sizeof nm, "%sw", prefix);
+    ps_modelfile_add_vec(f, nm, m->w, m->d);
+    snprintf(nm, sizeof nm, "%sb", prefix);
+    ps_modelfile_add_scalar(f, nm, m->b);
+    snprintf(nm, sizeof nm, "%salpha", prefix);
+    ps_modelfile_add_scalar(f, nm, m->alpha);
+    snprintf(nm, sizeof nm, "%salpha_rel", prefix);
+    ps_modelfile_add_scalar(f, nm, m->alpha_rel);
+}
+
 int ps_ridge_save(const ps_ridge *m, const char *path, ps_error *err)
 {
     ps_modelfile f;
     ps_modelfile_init(&f, "ridge");
-    ps_modelfile_add_vec(&f, "w", m->w, m->d);
-    ps_modelfile_add_scalar(&f, "b", m->b);
-    ps_modelfile_add_scalar(&f, "alpha", m->alpha);
-    ps_modelfile_add_scalar(&f, "alpha_rel", m->alpha_rel);
+    ps_ridge_put(m, &f, "");
     int rc = ps_modelfile_save(&f, path, err);
     ps_modelfile_free(&f);
     return rc;
+}
+
+int ps_ridge_get(ps_ridge *m, const ps_modelfile *f, const char *prefix, ps_error *err)
+{
+    memset(m, 0, sizeof *m);
+    char nw[PS_MODEL_NAME_MAX], nb[PS_MODEL_NAME_MAX], na[PS_MODEL_NAME_MAX],
+        nr[PS_MODEL_NAME_MAX];
+    snprintf(nw, sizeof nw, "%sw", prefix);
+    snprintf(nb, sizeof nb, "%sb", prefix);
+    snprintf(na, sizeof na, "%salpha", prefix);
+    snprintf(nr, sizeof nr, "%salpha_rel", prefix);
+    size_t d = 0;
+    const float *w = ps_modelfile_vec(f, nw, &d, err);
+    double b, alpha, alpha_rel;
+    if (!w || ps_modelfile_scalar(f, nb, &b, err) != 0 ||
+        ps_modelfile_scalar(f, na, &alpha, err) != 0 ||
+        ps_modelfile_scalar(f, nr, &alpha_rel, err) != 0)
+        return -1;
+    m->d = d;
+    m->w = ps_xmalloc(m->d * sizeof(float));
+    memcpy(m->w, w, m->d * sizeof(float));
+    m->b = (float)b;
+    m->alpha = alpha;
+    m->alpha_rel = alpha_rel;
+    return 0;
 }
 
 int ps_ridge_load(ps_ridge *m, const char *path, ps_error *err)
@@ -474,23 +510,9 @@ int ps_ridge_load(ps_ridge *m, const char *path, ps_error *err)
     ps_modelfile f;
     if (ps_modelfile_load(path, "ridge", &f, err) != 0)
         return -1;
-    size_t d = 0;
-    const float *w = ps_modelfile_vec(&f, "w", &d, err);
-    double b, alpha, alpha_rel;
-    if (!w || ps_modelfile_scalar(&f, "b", &b, err) != 0 ||
-        ps_modelfile_scalar(&f, "alpha", &alpha, err) != 0 ||
-        ps_modelfile_scalar(&f, "alpha_rel", &alpha_rel, err) != 0) {
-        ps_modelfile_free(&f);
-        return -1;
-    }
-    m->d = d;
-    m->w = ps_xmalloc(m->d * sizeof(float));
-    memcpy(m->w, w, m->d * sizeof(float));
-    m->b = (float)b;
-    m->alpha = alpha;
-    m->alpha_rel = alpha_rel;
+    int rc = ps_ridge_get(m, &f, "", err);
     ps_modelfile_free(&f);
-    return 0;
+    return rc;
 }
 
 void ps_ridge_free(ps_ridge *m)

@@ -26,6 +26,7 @@
 
 #include "core/error.h"
 #include "learn/matrix.h"
+#include "learn/modelfile.h"
 
 enum { PS_RIDGE_AUTO, PS_RIDGE_PRIMAL, PS_RIDGE_DUAL };
 
@@ -63,6 +64,10 @@ float ps_ridge_predict_row(const ps_ridge *m, const float *x);
 void ps_ridge_predict(const ps_ridge *m, const ps_rows *X, const size_t *idx, size_t n, float *out);
 
 int ps_ridge_save(const ps_ridge *m, const char *path, ps_error *err);
+/* Add the model's arrays, each name prefixed with `prefix`, to a model
+ * file of any kind / read them back (for files holding several models). */
+void ps_ridge_put(const ps_ridge *m, ps_modelfile *f, const char *prefix);
+int ps_ridge_get(ps_ridge *m, const ps_modelfile *f, const char *prefix, ps_error *err);
 int ps_ridge_load(ps_ridge *m, const char *path, ps_error *err);
 void ps_ridge_free(ps_ridge *m);
 

@@ -1,0 +1,422 @@
+/*
+ * learned.c - the model file of `picseek train` and the learned scorer.
+ */
+#include "score/learned.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/file.h"
+#include "core/paths.h"
+#include "core/sha256.h"
+#include "learn/linalg.h"
+#include "learn/modelfile.h"
+
+void ps_learned_opts_default(ps_learned_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    ps_relmodel_opts_default(&o->model);
+    ps_content_opts_default(&o->content);
+}
+
+char *ps_learned_default_path(ps_error *err)
+{
+    const char *env = getenv("PICSEEK_MODEL");
+    if (env && *env)
+        return ps_xstrdup(env);
+    char *cache = ps_cache_dir(err);
+    if (!cache)
+        return NULL;
+    char *path = ps_path_join(cache, "model.psm");
+    free(cache);
+    return path;
+}
+
+void ps_learned_free(ps_learned_model *m)
+{
+    ps_bilinear_free(&m->rel);
+    ps_pca_free(&m->pca);
+    ps_content_free(&m->content);
+    memset(m, 0, sizeof *m);
+}
+
+/* "zeroshot-v1-3fa9c2e1" -> 1, 0x3fa9c2e1. */
+static int parse_zs_name(const char *name, int *version, uint32_t *hash)
+{
+    unsigned v;
+    char hex[9];
+    if (sscanf(name, "zeroshot-v%u-%8[0-9a-f]", &v, hex) != 2 || strlen(hex) != 8)
+        return -1;
+    *version = (int)v;
+    *hash = (uint32_t)strtoul(hex, NULL, 16);
+    return 0;
+}
+
+int ps_learned_train(const ps_relset *s, const ps_learned_opts *opts, ps_learned_model *m,
+                     ps_content_report *crep, ps_error *err)
+{
+    memset(m, 0, sizeof *m);
+    ps_learned_opts o;
+    if (opts)
+        o = *opts;
+    else
+        ps_learned_opts_default(&o);
+    m->feat = s->feat;
+    m->zdim = s->zdim;
+    m->gdim = s->gdim;
+    if (parse_zs_name(ps_zeroshot_name(s->z), &m->zs_version, &m->zs_hash) != 0)
+        return ps_errorf(err, "unexpected zero-shot score name '%s'", ps_zeroshot_name(s->z));
+    ps_pairs p = ps_relset_pairs(s);
+    ps_relmodel rm;
+    if (o.log)
+        fprintf(o.log, "training the relevance model on %zu pairs (%zu expert)\n", s->n_pairs,
+                s->n_expert_pairs);
+    if (ps_relmodel_train(&rm, PS_RM_BILINEAR, &p, s->y, s->photo_idx, s->n_expert_pairs, NULL, 0, &o.model, err))
+        return -1;
+    m->rel = rm.bl; /* take the bilinear model and the PCA out of the wrapper */
+    m->pca = rm.pca;
+    memset(&rm.bl, 0, sizeof rm.bl);
+    memset(&rm.pca, 0, sizeof rm.pca);
+    ps_relmodel_free(&rm);
+    m->train_pairs = s->n_pairs;
+    m->train_epochs = m->rel.best_epoch;
+    m->seed = o.model.seed;
+    if (o.log)
+        fprintf(o.log, "relevance model: best epoch %zu of %zu; training the content "
+                       "classifier\n", m->rel.best_epoch, m->rel.epochs_run);
+    if (ps_content_train(s, &o.content, &m->content, crep, err) != 0) {
+        ps_learned_free(m);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the file ------------------------------------------------------------------- */
+
+void ps_learned_serialize(const ps_learned_model *m, ps_buf *out)
+{
+    ps_modelfile f;
+    ps_modelfile_init(&f, PS_LEARNED_KIND);
+    ps_modelfile_add_scalar(&f, "format", PS_LEARNED_FORMAT);
+    ps_modelfile_add_scalar(&f, "feat.photo", m->feat.photo);
+    ps_modelfile_add_scalar(&f, "feat.text", m->feat.text);
+    ps_modelfile_add_scalar(&f, "feat.extra", m->feat.extra);
+    ps_modelfile_add_scalar(&f, "zs.version", m->zs_version);
+    float hash[2] = {(float)(m->zs_hash >> 16), (float)(m->zs_hash & 0xffff)};
+    ps_modelfile_add_vec(&f, "zs.hash", hash, 2);
+    ps_modelfile_add_scalar(&f, "zs.dim", (double)m->zdim);
+    ps_modelfile_add_scalar(&f, "glove.dim", (double)m->gdim);
+    if (m->pca.k)
+        ps_pca_put(&m->pca, &f, "rel.pca.");
+    ps_bilinear_put(&m->rel, &f, "rel.");
+    ps_content_put(&m->content, &f, "content.");
+    ps_modelfile_add_scalar(&f, "train.pairs", (double)m->train_pairs);
+    ps_modelfile_add_scalar(&f, "train.epochs", (double)m->train_epochs);
+    ps_modelfile_add_scalar(&f, "train.seed", (double)(m->seed & 0xffffff));
+    ps_modelfile_serialize(&f, out);
+    ps_modelfile_free(&f);
+}
+
+int ps_learned_save(const ps_learned_model *m, const char *path, ps_error *err)
+{
+    ps_buf b = {0};
+    ps_learned_serialize(m, &b);
+    int rc = ps_write_file_atomic(path, b.data, b.len, err);
+    ps_buf_free(&b);
+    return rc;
+}
+
+static int get_int(const ps_modelfile *f, const char *name, long lo, long hi, long *out,
+                   ps_error *err)
+{
+    return ps_modelfile_int(f, name, lo, hi, out, err);
+}
+
+int ps_learned_parse(const void *data, size_t len, const char *source, ps_learned_model *m,
+                     ps_error *err)
+{
+    memset(m, 0, sizeof *m);
+    ps_modelfile f;
+    if (ps_modelfile_parse(data, len, source, PS_LEARNED_KIND, &f, err) != 0)
+        return -1;
+    long format, photo, text, extra, zv, zdim, gdim, pairs, epochs, seed;
+    double fmt;
+    if (ps_modelfile_scalar(&f, "format", &fmt, err) != 0)
+        goto fail;
+    format = (long)fmt;
+    if (fmt != PS_LEARNED_FORMAT) {
+        ps_errorf(err, "%s: byte offset %zu: model format %g; this picseek reads format %d: "
+                       "train a new model with `picseek train`", source,
+                  ps_modelfile_find(&f, "format")->offset, fmt, PS_LEARNED_FORMAT);
+        goto fail;
+    }
+    (void)format;
+    uint64_t two[1] = {2};
+    const float *hash;
+    if (get_int(&f, "feat.photo", 1, PS_PF_ALL, &photo, err) ||
+        get_int(&f, "feat.text", 1, PS_TF_ALL, &text, err) ||
+        get_int(&f, "feat.extra", 0, PS_EF_ALL, &extra, err) ||
+        get_int(&f, "zs.version", 0, 1000000, &zv, err) ||
+        !(hash = ps_modelfile_array(&f, "zs.hash", 1, two, err)) ||
+        get_int(&f, "zs.dim", 1, 1 << 20, &zdim, err) ||
+        get_int(&f, "glove.dim", 1, 4096, &gdim, err) ||
+        get_int(&f, "train.pairs", 0, 1L << 40, &pairs, err) ||
+        get_int(&f, "train.epochs", 0, 1L << 30, &epochs, err) ||
+        get_int(&f, "train.seed", 0, 1L << 24, &seed, err))
+        goto fail;
+    for (int i = 0; i < 2; i++)
+        if (!(hash[i] >= 0 && hash[i] <= 65535 && hash[i] == floorf(hash[i]))) {
+            ps_errorf(err, "%s: byte offset %zu: zs.hash holds invalid values", source,
+                      ps_modelfile_find(&f, "zs.hash")->offset);
+            goto fail;
+        }
+    m->feat = (ps_relfeat){(unsigned)photo, (unsigned)text, (unsigned)extra};
+    m->zs_version = (int)zv;
+    m->zs_hash = (uint32_t)hash[0] << 16 | (uint32_t)hash[1];
+    m->zdim = (size_t)zdim;
+    m->gdim = (size_t)gdim;
+    m->train_pairs = (size_t)pairs;
+    m->train_epochs = (size_t)epochs;
+    m->seed = (uint64_t)seed;
+    if ((ps_modelfile_find(&f, "rel.pca.components") &&
+         ps_pca_get(&m->pca, &f, "rel.pca.", err) != 0) ||
+        ps_bilinear_get(&m->rel, &f, "rel.", err) != 0 ||
+        ps_content_get(&m->content, &f, "content.", err) != 0)
+        goto fail;
+    size_t dt = ps_relfeat_text_dim(m->feat.text, m->zdim, m->gdim);
+    size_t dp = ps_relfeat_photo_dim(m->feat.photo, m->zdim);
+    if (m->pca.k) {
+        if (m->pca.d != dp) {
+            ps_errorf(err, "%s: the photo PCA takes %zu features, the feature blocks give %zu",
+                      source, m->pca.d, dp);
+            goto fail;
+        }
+        dp = m->pca.k;
+    }
+    size_t ne = ps_relfeat_extra_dim(m->feat.extra);
+    if (m->rel.dt != dt || m->rel.dp != dp || m->rel.n_extra != ne) {
+        ps_errorf(err, "%s: the relevance model takes %zu text, %zu photo and %zu extra "
+                       "features; its feature blocks give %zu, %zu and %zu", source, m->rel.dt,
+                  m->rel.dp, m->rel.n_extra, dt, dp, ne);
+        goto fail;
+    }
+    ps_modelfile_free(&f);
+    return 0;
+fail:
+    ps_modelfile_free(&f);
+    ps_learned_free(m);
+    return -1;
+}
+
+int ps_learned_load(const char *path, ps_learned_model *m, ps_error *err)
+{
+    memset(m, 0, sizeof *m);
+    size_t len;
+    char *data = ps_read_file(path, PS_MODEL_MAX_BYTES, &len, err);
+    if (!data)
+        return -1;
+    int rc = ps_learned_parse(data, len, path, m, err);
+    free(data);
+    return rc;
+}
+
+int ps_learned_check(const ps_learned_model *m, const ps_zeroshot *z, const char *source,
+                     ps_error *err)
+{
+    int v;
+    uint32_t h;
+    const char *name = ps_zeroshot_name(z);
+    if (parse_zs_name(name, &v, &h) != 0 || v != m->zs_version || h != m->zs_hash)
+        return ps_errorf(err, "%s was trained with the zero-shot score zeroshot-v%d-%08x, but "
+                              "this picseek computes %s (its parameters, word vectors or "
+                              "label files differ): train a new model with `picseek train`",
+                         source, m->zs_version, (unsigned)m->zs_hash, name);
+    size_t zdim = ps_zeroshot_dim(z), gdim = zdim - ps_bridge_ndims(ps_zeroshot_bridge(z));
+    if (zdim != m->zdim || gdim != m->gdim)
+        return ps_errorf(err, "%s expects zero-shot embeddings of %zu numbers (%zu from GloVe), "
+                              "this picseek has %zu (%zu): train a new model with `picseek "
+                              "train`", source, m->zdim, m->gdim, zdim, gdim);
+    return 0;
+}
+
+/* ---- scoring -------------------------------------------------------------------- */
+
+/* The model's photo vector (after the PCA, if any) into P (1 x rel.dp);
+ * zp gets the zero-shot photo embedding. */
+static void photo_side(const ps_learned_model *m, const ps_zeroshot *z, const ps_features *f,
+                       float *zp, ps_mat *P)
+{
+    size_t d = ps_relfeat_photo_dim(m->feat.photo, m->zdim);
+    float *raw = ps_xmalloc(d * sizeof *raw);
+    ps_zeroshot_embed_photo(z, f, zp);
+    ps_relfeat_photo(m->feat.photo, f, zp, m->zdim, raw);
+    if (m->pca.k)
+        ps_pca_transform_row(&m->pca, raw, P->data);
+    else
+        memcpy(P->data, raw, d * sizeof *raw);
+    free(raw);
+}
+
+/* Text vector and zero-shot query embedding of a text; fails for invalid
+ * UTF-8 or a text without a content word. */
+static int text_side(const ps_learned_model *m, const ps_zeroshot *z, const char *text,
+                     size_t len, float *t, float *zq, ps_error *err)
+{
+    ps_query q = {0};
+    int rc = ps_query_parse(ps_zeroshot_query_model(z), text, len, &q, err);
+    if (rc == 0)
+        rc = ps_zeroshot_embed_parsed(z, &q, zq, NULL, NULL, err);
+    if (rc == 0)
+        ps_relfeat_text(m->feat.text, &q, m->gdim, zq, m->zdim, t);
+    ps_query_free(&q);
+    return rc;
+}
+
+int ps_learned_predict(const ps_learned_model *m, const ps_zeroshot *z, const char *text,
+                       size_t len, const ps_features *f, float *out, ps_error *err)
+{
+    if (ps_learned_check(m, z, "the model", err) != 0)
+        return -1;
+    ps_mat T = ps_mat_new(1, m->rel.dt), P = ps_mat_new(1, m->rel.dp);
+    ps_mat E = ps_mat_new(1, m->rel.n_extra);
+    float *zq = ps_xmalloc(m->zdim * sizeof *zq), *zp = ps_xmalloc(m->zdim * sizeof *zp);
+    int rc = text_side(m, z, text, len, T.data, zq, err);
+    if (rc == 0) {
+        photo_side(m, z, f, zp, &P);
+        ps_relfeat_extra(m->feat.extra, z, zq, zp, E.data);
+        uint32_t zero = 0;
+        ps_pairs p = {&T, &P, 1, &zero, &zero, m->rel.n_extra ? &E : NULL};
+        ps_bilinear_predict(&m->rel, &p, NULL, 1, out);
+    }
+    free(zq);
+    free(zp);
+    ps_mat_free(&T);
+    ps_mat_free(&P);
+    ps_mat_free(&E);
+    return rc;
+}
+
+typedef struct learned_scorer {
+    ps_learned_model m;
+    ps_zeroshot *z;
+    size_t rank, extra_dim;
+} learned_scorer;
+
+static int sc_embed_photo(const ps_scorer *s, const ps_features *f, float *out, ps_error *err)
+{
+    (void)err;
+    const learned_scorer *ls = s->impl;
+    const ps_learned_model *m = &ls->m;
+    size_t r = ls->rank;
+    float *zp = ps_xmalloc(m->zdim * sizeof *zp);
+    ps_mat P = ps_mat_new(1, m->rel.dp);
+    photo_side(m, ls->z, f, zp, &P);
+    ps_mat V = ps_bilinear_embed_photos(&m->rel, &P); /* r + 1 numbers */
+    memcpy(out, V.data, (r + 1) * sizeof(float));
+    out[r + 1] = 1.0f;
+    float *o = out + r + 2;
+    for (size_t k = 0; k < m->rel.n_extra; k++) {
+        size_t lo, hi;
+        ps_relfeat_extra_range(ls->z, m->feat.extra, k, &lo, &hi);
+        memcpy(o, zp + lo, (hi - lo) * sizeof(float));
+        o += hi - lo;
+    }
+    ps_mat_free(&V);
+    ps_mat_free(&P);
+    free(zp);
+    return 0;
+}
+
+static int sc_embed_query(const ps_scorer *s, const char *text, size_t len, float *out,
+                          ps_error *err)
+{
+    const learned_scorer *ls = s->impl;
+    const ps_learned_model *m = &ls->m;
+    const ps_bilinear *bl = &m->rel;
+    size_t r = ls->rank;
+    float *t = ps_xmalloc(bl->dt * sizeof *t), *zq = ps_xmalloc(m->zdim * sizeof *zq);
+    int rc = text_side(m, ls->z, text, len, t, zq, err);
+    if (rc == 0) {
+        ps_bilinear_embed_text(bl, t, out); /* r + 1 numbers */
+        double c = (double)out[r] + bl->b;
+        for (size_t k = 0; k < bl->n_extra; k++)
+            c -= (double)bl->we[k] * bl->e_mean[k] / bl->e_scale[k];
+        out[r] = 1.0f;
+        out[r + 1] = (float)c;
+        float *o = out + r + 2;
+        for (size_t k = 0; k < bl->n_extra; k++) {
+            size_t lo, hi;
+            ps_relfeat_extra_range(ls->z, m->feat.extra, k, &lo, &hi);
+            float w = bl->we[k] / bl->e_scale[k];
+            for (size_t j = lo; j < hi; j++)
+                *o++ = w * zq[j];
+        }
+    }
+    free(t);
+    free(zq);
+    return rc;
+}
+
+static float sc_calibrate(const ps_scorer *s, float raw)
+{
+    const learned_scorer *ls = s->impl;
+    return ls->m.rel.sigmoid_out ? 1.0f / (1.0f + expf(-raw)) : raw;
+}
+
+static void sc_destroy(ps_scorer *s)
+{
+    learned_scorer *ls = s->impl;
+    ps_learned_free(&ls->m);
+    ps_zeroshot_close(ls->z);
+    free(ls);
+    free(s);
+}
+
+ps_scorer *ps_learned_scorer_new(const char *path, const ps_zs_config *zcfg, ps_error *err)
+{
+    size_t len;
+    char *data = ps_read_file(path, PS_MODEL_MAX_BYTES, &len, err);
+    if (!data)
+        return NULL;
+    char hex[65];
+    ps_sha256_hex(data, len, hex);
+    learned_scorer *ls = ps_xcalloc(1, sizeof *ls);
+    int rc = ps_learned_parse(data, len, path, &ls->m, err);
+    free(data);
+    if (rc != 0) {
+        free(ls);
+        return NULL;
+    }
+    ps_zs_config cfg;
+    if (zcfg)
+        cfg = *zcfg;
+    else
+        ps_zs_config_default(&cfg);
+    if (!(ls->z = ps_zeroshot_open(&cfg, err)) || ps_learned_check(&ls->m, ls->z, path, err)) {
+        ps_zeroshot_close(ls->z);
+        ps_learned_free(&ls->m);
+        free(ls);
+        return NULL;
+    }
+    ls->rank = ls->m.rel.rank;
+    for (size_t k = 0; k < ls->m.rel.n_extra; k++) {
+        size_t lo, hi;
+        ps_relfeat_extra_range(ls->z, ls->m.feat.extra, k, &lo, &hi);
+        ls->extra_dim += hi - lo;
+    }
+    ps_scorer *s = ps_xcalloc(1, sizeof *s);
+    snprintf(s->name, sizeof s->name, "learned-v%d-%.8s", PS_LEARNED_FORMAT, hex);
+    s->dim = ls->rank + 2 + ls->extra_dim;
+    s->embed_photo = sc_embed_photo;
+    s->embed_query = sc_embed_query;
+    s->calibrate = sc_calibrate;
+    s->destroy = sc_destroy;
+    s->impl = ls;
+    return s;
+}
+
+const ps_learned_model *ps_learned_of(const ps_scorer *s)
+{
+    return s && s->destroy == sc_destroy ? &((const learned_scorer *)s->impl)->m : NULL;
+}
