@@ -27,7 +27,8 @@ static ps_learned_opts quick_opts(uint64_t seed)
     o.model.bilinear.max_epochs = 2;
     o.model.bilinear.rank = 8;
     o.content.seed = seed;
-    o.content.ridge_alpha = 1.0; /* no cross-validation of alpha: quick */
+    o.content.ridge_alpha = 10.0; /* no cross-validation of alpha: quick */
+    o.content.max_train = 300;
     return o;
 }
 

@@ -32,11 +32,17 @@ void ps_relmodel_opts_default(ps_relmodel_opts *o)
     o->ridge = ps_ridge_defaults();
     o->mlp = ps_mlp_defaults();
     o->bilinear = ps_bilinear_defaults();
+    /* Measured in docs/EVALUATION.md: the ranking term helps both the
+     * regression and the retrieval metrics once the output is calibrated;
+     * the PCA makes a stronger L2 than learn/'s default unnecessary. */
+    o->bilinear.rank = 16;
+    o->bilinear.l2 = 0.1f;
+    o->bilinear.rank_weight = 1.0f;
     o->val_frac = 0.15;
     o->seed = 42;
     o->calibrate = 1;
     o->calib_mae = 0.1;
-    o->photo_pca = 0;
+    o->photo_pca = 128;
 }
 
 static int parse_double(const char *name, const char *v, double lo, double hi, double *out,
@@ -207,34 +213,45 @@ static int inner_split(const uint32_t *groups, size_t n_primary, const size_t *t
     return 0;
 }
 
-/* The calibration loss of sigmoid(a z + c) against y: squared error plus
- * w times absolute error. */
-static double calib_loss(const float *z, const float *y, size_t n, double a, double c, double w)
+/* Output recalibration: a monotone map fitted on expert pairs, so a model
+ * trained on the skewed crowd-only pairs too predicts on the expert
+ * pairs' scale.  LOGIT: sigmoid(a logit(p) + c) for sigmoid outputs;
+ * LINEAR: a p + c.  Loss: squared error + w * absolute error. */
+enum { CAL_NONE, CAL_LOGIT, CAL_LINEAR };
+
+static double cal_apply(int kind, double a, double c, double x)
+{
+    return kind == CAL_LOGIT ? 1.0 / (1.0 + exp(-(a * x + c))) : a * x + c;
+}
+
+static double calib_loss(const float *x, const float *y, size_t n, int kind, double a, double c,
+                         double w)
 {
     double sq = 0, ab = 0;
     for (size_t i = 0; i < n; i++) {
-        double e = 1.0 / (1.0 + exp(-(a * z[i] + c))) - y[i];
+        double e = cal_apply(kind, a, c, x[i]) - y[i];
         sq += e * e;
         ab += fabs(e);
     }
     return sq + w * ab;
 }
 
-/* Minimize over a in [0.05, 5] (log grid) and c in [-5, 5]: a coarse grid,
- * then three finer grids around the best point.  Deterministic and robust
- * for a non-smooth loss (MAE). */
-static void fit_calibration(const float *z, const float *y, size_t n, double w, float *a_out,
-                            float *c_out)
+/* Minimize over a in [0.05, 5] (log grid) and c (LOGIT: [-5, 5], LINEAR:
+ * [-1, 1]): a coarse grid, then three finer grids around the best point.
+ * Deterministic and robust for a non-smooth loss. */
+static void fit_calibration(const float *x, const float *y, size_t n, int kind, double w,
+                            float *a_out, float *c_out)
 {
-    double la = 0, c = 0, best = calib_loss(z, y, n, 1, 0, w);
-    double la_lo = log(0.05), la_hi = log(5.0), c_lo = -5, c_hi = 5;
+    double la = 0, c = 0, best = calib_loss(x, y, n, kind, 1, 0, w);
+    double cr = kind == CAL_LOGIT ? 5 : 1;
+    double la_lo = log(0.05), la_hi = log(5.0), c_lo = -cr, c_hi = cr;
     for (int level = 0; level < 4; level++) {
         const int G = 24;
         double bla = la, bc = c;
         for (int i = 0; i <= G; i++)
             for (int j = 0; j <= G; j++) {
                 double ta = la_lo + (la_hi - la_lo) * i / G, tc = c_lo + (c_hi - c_lo) * j / G;
-                double l = calib_loss(z, y, n, exp(ta), tc, w);
+                double l = calib_loss(x, y, n, kind, exp(ta), tc, w);
                 if (l < best) {
                     best = l;
                     bla = ta;
@@ -253,23 +270,52 @@ static void fit_calibration(const float *z, const float *y, size_t n, double w, 
     *c_out = (float)c;
 }
 
-static void calibrate_bilinear(ps_bilinear *m, const ps_pairs *p, const float *y,
-                               const size_t *val, size_t n_val, double w)
+static void raw_predict(const ps_relmodel *m, const ps_pairs *p, const size_t *idx, size_t n,
+                        float *out);
+
+/* Fit m's output calibration on pairs rows[0..n) of the (projected) view p;
+ * LOGIT calibrations of the bilinear model are folded into its weights (the
+ * scorer needs them there). */
+static void calibrate(ps_relmodel *m, const ps_pairs *p, const float *y, const size_t *rows,
+                      size_t n, int kind, double w)
 {
-    if (n_val < 10 || !m->sigmoid_out)
+    if (n < 10)
         return;
-    float *z = ps_xmalloc(n_val * sizeof *z), *yv = ps_xmalloc(n_val * sizeof *yv);
-    ps_bilinear_predict(m, p, val, n_val, z);
-    for (size_t i = 0; i < n_val; i++) {
-        double q = z[i] < 1e-7f ? 1e-7 : z[i] > 1 - 1e-7f ? 1 - 1e-7 : z[i];
-        z[i] = (float)log(q / (1 - q));
-        yv[i] = y[val[i]];
+    float *x = ps_xmalloc(n * sizeof *x), *yv = ps_xmalloc(n * sizeof *yv);
+    raw_predict(m, p, rows, n, x);
+    for (size_t i = 0; i < n; i++) {
+        if (kind == CAL_LOGIT) {
+            double q = x[i] < 1e-7f ? 1e-7 : x[i] > 1 - 1e-7f ? 1 - 1e-7 : x[i];
+            x[i] = (float)log(q / (1 - q));
+        }
+        yv[i] = y[rows[i]];
     }
     float a, c;
-    fit_calibration(z, yv, n_val, w, &a, &c);
-    ps_bilinear_rescale(m, a, c);
-    free(z);
+    fit_calibration(x, yv, n, kind, w, &a, &c);
+    if (m->kind == PS_RM_BILINEAR) {
+        ps_bilinear_rescale(&m->bl, a, c);
+    } else {
+        m->cal = kind;
+        m->cal_a = a;
+        m->cal_c = c;
+    }
+    free(x);
     free(yv);
+}
+
+/* The primary pairs among rows (all rows if there are none); caller frees. */
+static size_t *primary_rows(const size_t *rows, size_t n, size_t n_primary, size_t *n_out)
+{
+    size_t *out = ps_xmalloc((n ? n : 1) * sizeof *out), k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i] < n_primary)
+            out[k++] = rows[i];
+    if (k == 0) {
+        memcpy(out, rows, n * sizeof *out);
+        k = n;
+    }
+    *n_out = k;
+    return out;
 }
 
 int ps_relmodel_train(ps_relmodel *m, ps_relmodel_kind kind, const ps_pairs *p, const float *y,
@@ -303,10 +349,15 @@ int ps_relmodel_train(ps_relmodel *m, ps_relmodel_kind kind, const ps_pairs *p, 
     size_t *fit = NULL, *val = NULL, n_fit = 0, n_val = 0;
     switch (kind) {
     case PS_RM_CONSTANT: {
+        /* The mean target of the primary (expert) training pairs: the
+         * best constant for the metrics. */
+        size_t np;
+        size_t *prim = primary_rows(train, n_train, n_primary, &np);
         double s = 0;
-        for (size_t i = 0; i < n_train; i++)
-            s += y[train[i]];
-        m->constant = n_train ? (float)(s / (double)n_train) : 0.0f;
+        for (size_t i = 0; i < np; i++)
+            s += y[prim[i]];
+        m->constant = np ? (float)(s / (double)np) : 0.0f;
+        free(prim);
         rc = 0;
         break;
     }
@@ -319,6 +370,14 @@ int ps_relmodel_train(ps_relmodel *m, ps_relmodel_kind kind, const ps_pairs *p, 
             ro.n_alphas = 1;
         }
         rc = ps_ridge_fit(&m->ridge, &rows, y, train, n_train, &ro, err);
+        if (rc == 0 && o->calibrate) {
+            /* Ridge has no validation split: two numbers fitted on the
+             * training pairs cannot overfit much. */
+            size_t np;
+            size_t *prim = primary_rows(train, n_train, n_primary, &np);
+            calibrate(m, p, y, prim, np, CAL_LINEAR, o->calib_mae);
+            free(prim);
+        }
         break;
     }
     case PS_RM_MLP: {
@@ -327,6 +386,9 @@ int ps_relmodel_train(ps_relmodel *m, ps_relmodel_kind kind, const ps_pairs *p, 
         if (inner_split(groups, n_primary, train, n_train, o->val_frac, o->seed, &fit, &n_fit,
                         &val, &n_val, err) == 0)
             rc = ps_mlp_train(&m->mlp, &rows, y, fit, n_fit, val, n_val, &mo, err);
+        if (rc == 0 && o->calibrate)
+            calibrate(m, p, y, val, n_val, mo.sigmoid_out ? CAL_LOGIT : CAL_LINEAR,
+                      o->calib_mae);
         break;
     }
     case PS_RM_BILINEAR: {
@@ -336,7 +398,8 @@ int ps_relmodel_train(ps_relmodel *m, ps_relmodel_kind kind, const ps_pairs *p, 
                         &val, &n_val, err) == 0)
             rc = ps_bilinear_train(&m->bl, p, y, fit, n_fit, val, n_val, &bo, err);
         if (rc == 0 && o->calibrate)
-            calibrate_bilinear(&m->bl, p, y, val, n_val, o->calib_mae);
+            calibrate(m, p, y, val, n_val, bo.sigmoid_out ? CAL_LOGIT : CAL_LINEAR,
+                      o->calib_mae);
         break;
     }
     default:
@@ -351,16 +414,10 @@ int ps_relmodel_train(ps_relmodel *m, ps_relmodel_kind kind, const ps_pairs *p, 
     return rc;
 }
 
-void ps_relmodel_predict(const ps_relmodel *m, const ps_pairs *p, const size_t *idx, size_t n,
-                         float *out)
+/* Predict from the view the model was trained on (photos projected). */
+static void raw_predict(const ps_relmodel *m, const ps_pairs *p, const size_t *idx, size_t n,
+                        float *out)
 {
-    ps_mat proj = {0, 0, NULL};
-    ps_pairs pp = *p;
-    if (m->pca.k) {
-        proj = ps_pca_transform(&m->pca, p->photo);
-        pp.photo = &proj;
-        p = &pp;
-    }
     ps_rows rows = ps_rows_pairs(p);
     switch (m->kind) {
     case PS_RM_CONSTANT:
@@ -372,5 +429,26 @@ void ps_relmodel_predict(const ps_relmodel *m, const ps_pairs *p, const size_t *
     case PS_RM_BILINEAR: ps_bilinear_predict(&m->bl, p, idx, n, out); break;
     default: break;
     }
+}
+
+void ps_relmodel_predict(const ps_relmodel *m, const ps_pairs *p, const size_t *idx, size_t n,
+                         float *out)
+{
+    ps_mat proj = {0, 0, NULL};
+    ps_pairs pp = *p;
+    if (m->pca.k) {
+        proj = ps_pca_transform(&m->pca, p->photo);
+        pp.photo = &proj;
+        p = &pp;
+    }
+    raw_predict(m, p, idx, n, out);
+    if (m->cal == CAL_LOGIT)
+        for (size_t i = 0; i < n; i++) {
+            double q = out[i] < 1e-7f ? 1e-7 : out[i] > 1 - 1e-7f ? 1 - 1e-7 : out[i];
+            out[i] = (float)cal_apply(CAL_LOGIT, m->cal_a, m->cal_c, log(q / (1 - q)));
+        }
+    else if (m->cal == CAL_LINEAR)
+        for (size_t i = 0; i < n; i++)
+            out[i] = (float)cal_apply(CAL_LINEAR, m->cal_a, m->cal_c, out[i]);
     ps_mat_free(&proj);
 }

@@ -14,10 +14,14 @@
  *
  * Early stopping uses a validation split of the training rows grouped by
  * photo (val_frac of the training photos), never the evaluation rows.
- * The bilinear model's output is then recalibrated on the same validation
- * pairs: sigmoid(z) becomes sigmoid(a z + c), a > 0 (two numbers fitted by
- * least squares), which never changes a ranking but undoes the spread the
- * ranking term gives the logits.
+ * Outputs are then recalibrated on expert pairs: sigmoid(z) becomes
+ * sigmoid(a z + c) for the MLP and the bilinear model (on the validation
+ * pairs; for the bilinear model folded into its weights), ridge's p
+ * becomes a p + c (on its training pairs), a > 0: two numbers fitted by
+ * squared + calib_mae x absolute error, which never change a ranking but
+ * put the predictions on the expert pairs' scale (the crowd-only pairs are
+ * mostly clear mismatches) and undo the spread the ranking term gives the
+ * bilinear model's logits.  The constant is the mean expert target.
  * With photo_pca, every model sees the photo vector through a PCA fitted
  * on the photos of its training pairs (standardized columns, pca.h): a
  * few hundred numbers instead of thousands, which makes ridge and the MLP
@@ -58,8 +62,8 @@ typedef struct ps_relmodel_opts {
     size_t photo_pca; /* > 0: reduce the photo vector to this many principal
                          components of the training photos first */
     double val_frac;  /* share of training photos held out for early stopping */
-    int calibrate;    /* bilinear: refit sigmoid(a z + c) on the validation pairs */
-    double calib_mae; /* ... minimizing squared error + calib_mae * absolute error */
+    int calibrate;    /* recalibrate the outputs (see above); default 1 */
+    double calib_mae; /* weight of the absolute error in it; default 0.1 */
     uint64_t seed;    /* seeds the validation split and every model */
 } ps_relmodel_opts;
 
@@ -82,6 +86,8 @@ typedef struct ps_relmodel {
     ps_mlp mlp;
     ps_bilinear bl;
     ps_pca pca;       /* k = 0 when the photo vector is used as it is */
+    int cal;          /* output calibration of ridge / mlp (relmodel.c) */
+    float cal_a, cal_c;
 } ps_relmodel;
 
 /* Train on pairs train[0..n_train) of p (train NULL = all pairs); y and

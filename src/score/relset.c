@@ -15,7 +15,7 @@
 ps_relfeat ps_relset_default_feat(void)
 {
     return (ps_relfeat){PS_PF_MNV2 | PS_PF_MNV1 | PS_PF_LOGPROB | PS_PF_VOC, PS_TF_GLOVE,
-                        PS_EF_ZS};
+                        PS_EF_ZS | PS_EF_ZSCLASS | PS_EF_ZSVEC};
 }
 
 void ps_relset_opts_default(ps_relset_opts *o)
