@@ -42,7 +42,7 @@ void ps_zs_params_default(ps_zs_params *p)
 }
 
 const char *const ps_zs_ablation_names[] = {"down", "up", "decay", "log", "sense-counts", "voc",
-                                            "glove", "idf", "vector", "collocations", NULL};
+                                            "gloss", "glove", "idf", "vector", "collocations", NULL};
 
 int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err)
 {
@@ -64,6 +64,8 @@ int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err)
     } else if (strcmp(part, "voc") == 0) {
         p->voc_weight = 0;
         b->use_voc = 0;
+    } else if (strcmp(part, "gloss") == 0) {
+        b->gloss_weight = 0;
     } else if (strcmp(part, "glove") == 0) {
         b->glove_weight = 0;
     } else if (strcmp(part, "idf") == 0) {
@@ -107,10 +109,12 @@ int ps_zs_params_set(ps_zs_params *p, const char *name, const char *value, ps_er
         {"sense_counts", NULL, &b->sense_counts}, {"glove_weight", &b->glove_weight, NULL},
         {"glove_floor", &b->glove_floor, NULL}, {"use_voc", NULL, &b->use_voc},
         {"glove_inner", NULL, &b->glove_inner},
+        {"gloss_weight", &b->gloss_weight, NULL}, {"gloss_max_df", NULL, &b->gloss_max_df},
         {"prob_eps", &p->prob_eps, NULL},       {"voc_weight", &p->voc_weight, NULL},
         {"voc_eps", &p->voc_eps, NULL},         {"vector_weight", &p->vector_weight, NULL},
         {"modifier_weight", &p->modifier_weight, NULL},
         {"collocations", NULL, &p->collocations},
+        {"word_norm", NULL, &p->word_norm},     {"word_top", NULL, &p->word_top},
     };
     for (size_t k = 0; k < sizeof tab / sizeof *tab; k++) {
         if (strcmp(tab[k].name, name) != 0)
@@ -150,9 +154,12 @@ static int check_params(const ps_zs_params *p, ps_error *err)
         !(b->sense_decay >= 0 && b->sense_decay <= 1))
         return ps_errorf(err, "zero-shot parameters: decays must be in [0, 1]");
     if (!(b->glove_floor >= -1 && b->glove_floor < 1) ||
-        !(b->glove_weight >= 0 && b->glove_weight <= 1))
+        !(b->glove_weight >= 0 && b->glove_weight <= 1) ||
+        !(b->gloss_weight >= 0 && b->gloss_weight <= 1) || b->gloss_max_df < 0)
         return ps_errorf(err, "zero-shot parameters: GloVe floor must be in [-1, 1), weight "
                               "in [0, 1]");
+    if (p->word_top < 0 || p->word_top > 100000 || (p->word_norm != 0 && p->word_norm != 1))
+        return ps_errorf(err, "zero-shot parameters: word_top must be >= 0, word_norm 0 or 1");
     if (b->max_senses < 0 || b->max_senses > 64 || b->max_down_depth < 0 ||
         b->max_down_depth > 1000 || b->max_up_depth < 0 || b->max_up_depth > 1000)
         return ps_errorf(err, "zero-shot parameters: senses must be in [0, 64], depth limits "
@@ -166,13 +173,14 @@ static void make_name(ps_zeroshot *z)
     const ps_zs_params *p = &z->p;
     const ps_bridge_params *b = &p->bridge;
     ps_buf s = {0};
-    ps_buf_printf(&s, "v%d %g %d %g %d %d %g %d %d %g %g %d %d|%d %g %g %g %g %g %d",
+    ps_buf_printf(&s, "v%d down %g %d up %g %d %d senses %g %d %d glove %g %g %d gloss %g %d",
                   PS_ZS_VERSION, b->down_decay, b->max_down_depth, b->up_decay, b->max_up_depth,
-                  b->up_min_depth,
-                  b->sense_decay, b->max_senses, b->sense_counts, b->glove_weight,
-                  b->glove_floor, b->glove_inner, b->use_voc, (int)p->weighting, p->prob_eps,
-                  p->voc_weight, p->voc_eps, p->vector_weight, p->modifier_weight,
-                  p->collocations);
+                  b->up_min_depth, b->sense_decay, b->max_senses, b->sense_counts,
+                  b->glove_weight, b->glove_floor, b->glove_inner, b->gloss_weight,
+                  b->gloss_max_df);
+    ps_buf_printf(&s, "|voc %d %g %g|w %d %d %d|eps %g|vec %g|mod %g|coll %d", b->use_voc,
+                  p->voc_weight, p->voc_eps, (int)p->weighting, p->word_norm, p->word_top,
+                  p->prob_eps, p->vector_weight, p->modifier_weight, p->collocations);
     if (z->glove)
         ps_buf_printf(&s, "|%s", ps_glove_source_sha256(z->glove));
     for (int c = 0; c < PS_BRIDGE_CLASSES; c++) {
@@ -277,6 +285,48 @@ void ps_zeroshot_embed_photo(const ps_zeroshot *z, const ps_features *f, float *
     free(acc);
 }
 
+static int cmp_float_desc(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return x > y ? -1 : x < y;
+}
+
+/* Per-word shaping of a relevance vector (in place) and the factor it is
+ * then multiplied by: word_top keeps the word's strongest dimensions only;
+ * word_norm turns the vector into max(rel) times a distribution, so that a
+ * word relevant to many dimensions does not outweigh a word relevant to
+ * one.  tmp: nd floats of scratch. */
+static float word_scale(const ps_zs_params *p, float *rel, size_t nd, float *tmp)
+{
+    if (p->word_top > 0 && (size_t)p->word_top < nd) {
+        size_t n = 0;
+        for (size_t c = 0; c < nd; c++)
+            if (rel[c] > 0)
+                tmp[n++] = rel[c];
+        if (n > (size_t)p->word_top) {
+            qsort(tmp, n, sizeof *tmp, cmp_float_desc);
+            float cut = tmp[p->word_top - 1];
+            size_t kept = 0;
+            for (size_t c = 0; c < nd; c++) {
+                if (rel[c] > cut || (rel[c] == cut && kept < (size_t)p->word_top))
+                    kept++;
+                else
+                    rel[c] = 0;
+            }
+        }
+    }
+    if (!p->word_norm)
+        return 1.0f;
+    double sum = 0;
+    float mx = 0;
+    for (size_t c = 0; c < nd; c++) {
+        sum += rel[c];
+        if (rel[c] > mx)
+            mx = rel[c];
+    }
+    return sum > 0 ? (float)(mx / sum) : 0;
+}
+
 int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out, int *best_word,
                              unsigned char *why, ps_error *err)
 {
@@ -285,7 +335,7 @@ int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out
                               "punctuation or nothing)");
     size_t nd = z->nd;
     memset(out, 0, z->dim * sizeof *out);
-    float *rel = ps_xmalloc(nd * sizeof *rel);
+    float *rel = ps_xmalloc(nd * sizeof *rel), *tmp = ps_xmalloc(nd * sizeof *tmp);
     float *best = ps_xcalloc(nd, sizeof *best);
     unsigned char *wwhy = ps_xmalloc(nd);
     if (best_word)
@@ -302,10 +352,11 @@ int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out
         }
         float w = q->words[i].weight;
         wsum += w;
+        float scale = word_scale(&z->p, rel, nd, tmp);
         for (size_t c = 0; c < nd; c++) {
             if (rel[c] <= 0)
                 continue;
-            float part = w * rel[c];
+            float part = w * scale * rel[c];
             out[c] += part;
             if (part > best[c]) {
                 best[c] = part;
@@ -317,6 +368,7 @@ int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out
         }
     }
     free(rel);
+    free(tmp);
     free(best);
     free(wwhy);
     if (rc)
