@@ -73,17 +73,17 @@ void ps_bridge_params_default(ps_bridge_params *p)
 {
     p->down_decay = 0.85f;
     p->max_down_depth = 12;
-    p->up_decay = 0.9f;
+    p->up_decay = 0.5f;
     p->max_up_depth = 8;
-    p->up_min_depth = 4;
-    p->sense_decay = 0.8f;
+    p->up_min_depth = 2;
+    p->sense_decay = 0.5f;
     p->max_senses = 8;
     p->sense_counts = 1;
-    p->glove_weight = 0.6f;
-    p->glove_floor = 0.45f;
+    p->glove_weight = 0.2f;
+    p->glove_floor = 0.55f;
     p->glove_inner = 1;
-    p->gloss_weight = 0.3f;
-    p->gloss_max_df = 20;
+    p->gloss_weight = 0.2f;
+    p->gloss_max_df = 5;
     p->use_voc = 1;
 }
 
@@ -719,6 +719,7 @@ static int build_concepts(ps_bridge *b, float mw, ps_error *err)
 }
 
 size_t ps_bridge_nconcepts(const ps_bridge *b) { return b->nconc; }
+const ps_sense_counts *ps_bridge_sense_counts(const ps_bridge *b) { return b->senses; }
 size_t ps_bridge_ndims(const ps_bridge *b) { return b->nconc + PS_VOC_CLASSES; }
 size_t ps_bridge_voc_dim(const ps_bridge *b, int v) { return b->nconc + (size_t)v; }
 
@@ -788,7 +789,8 @@ static void add_gloss(ps_bridge *b, uint32_t dim, const char *gloss, ps_buf *sto
         return; /* not UTF-8: no lemmas from this gloss */
     for (size_t i = 0; i < toks.n; i++) {
         char lem[PS_QUERY_WORD_MAX];
-        if (toks.v[i].truncated || !ps_query_lemma(b->wn, toks.v[i].text, toks.v[i].len, lem))
+        if (toks.v[i].truncated ||
+            !ps_query_lemma(b->wn, b->senses, toks.v[i].text, toks.v[i].len, lem))
             continue;
         if (*n == *cap) {
             *cap = *cap ? *cap * 2 : 4096;
@@ -974,10 +976,8 @@ static int sense_relevance(const ps_bridge *b, const ps_bridge_params *p, uint32
                  sw * powf(p->down_decay, b->anc[r].depth), PS_WHY_DOWN);
         }
     }
-    if (p->up_decay <= 0)
-        return 0;
     /* kind-of, concepts: the nearest concepts above the sense. */
-    if (ps_bridge_concept_dim(b, s) < 0) {
+    if (p->up_decay > 0 && ps_bridge_concept_dim(b, s) < 0) {
         if (walk_to_concepts(b, s, p->max_up_depth, wk, err))
             return -1;
         for (int a = 1; a < wk->n; a++) {
@@ -987,6 +987,9 @@ static int sense_relevance(const ps_bridge *b, const ps_bridge_params *p, uint32
         }
     }
     /* kind-of, VOC: any VOC synset above the sense. */
+    float vdecay = p->up_decay;
+    if (vdecay <= 0)
+        return 0;
     if (walk_up(b->wn, s, p->max_up_depth, wk, err))
         return -1;
     for (int a = 1; a < wk->n; a++)
@@ -994,7 +997,7 @@ static int sense_relevance(const ps_bridge *b, const ps_bridge_params *p, uint32
              r++)
             if (b->anc[r].depth == 0 && b->anc[r].cls >= PS_BRIDGE_VOC0)
                 lift(rel, why, voc0 + (size_t)(b->anc[r].cls - PS_BRIDGE_VOC0),
-                     sw * powf(p->up_decay, wk->depth[a]), PS_WHY_UP);
+                     sw * powf(vdecay, wk->depth[a]), PS_WHY_UP);
     return 0;
 }
 
@@ -1015,26 +1018,37 @@ int ps_bridge_word_relevance(const ps_bridge *b, const ps_bridge_params *p, cons
         memset(why, 0, nd);
     const ps_query_word *w = &q->words[i];
     walk *wk = ps_xmalloc(sizeof *wk);
+    /* Sense weights: tag counts (smoothed by 1) relative to the most
+     * frequent sense of any of the word's base forms ("fields": the senses
+     * of field outweigh W. C. Fields), times sense_decay^k for WordNet's
+     * order within a base form (which alone decides between senses never
+     * tagged). */
+    enum { MAXS = 64 };
+    unsigned cmax = 0, cnt[PS_WN_MAX_LEMMAS][MAXS];
+    size_t nsen[PS_WN_MAX_LEMMAS];
+    const uint32_t *offl[PS_WN_MAX_LEMMAS];
     for (int l = 0; l < w->nouns.n; l++) {
-        const uint32_t *offs;
         size_t ns = ps_wn_synsets(b->wn, PS_WN_NOUN, w->nouns.lemma[l],
-                                  strlen(w->nouns.lemma[l]), &offs);
+                                  strlen(w->nouns.lemma[l]), &offl[l]);
         if ((int)ns > p->max_senses)
             ns = (size_t)p->max_senses;
-        if (ns > 64)
-            ns = 64;
-        /* Sense weights: tag counts (smoothed by 1) relative to the most
-         * frequent sense, times sense_decay^k for WordNet's order (which
-         * alone decides between senses never tagged). */
-        unsigned cmax = 0, cnt[64] = {0};
-        for (size_t k = 0; p->sense_counts && k < ns; k++) {
-            cnt[k] = ps_sense_count(b->senses, PS_WN_NOUN, w->nouns.lemma[l], (int)k + 1);
-            if (cnt[k] > cmax)
-                cmax = cnt[k];
+        if (ns > MAXS)
+            ns = MAXS;
+        nsen[l] = ns;
+        for (size_t k = 0; k < ns; k++) {
+            cnt[l][k] = p->sense_counts
+                            ? ps_sense_count(b->senses, PS_WN_NOUN, w->nouns.lemma[l], (int)k + 1)
+                            : 0;
+            if (cnt[l][k] > cmax)
+                cmax = cnt[l][k];
         }
+    }
+    for (int l = 0; l < w->nouns.n; l++) {
+        const uint32_t *offs = offl[l];
+        size_t ns = nsen[l];
         float pw = 1.0f;
         for (size_t k = 0; k < ns; k++, pw *= p->sense_decay) {
-            float sw = pw * (float)(cnt[k] + 1) / (float)(cmax + 1);
+            float sw = pw * (float)(cnt[l][k] + 1) / (float)(cmax + 1);
             if (sense_relevance(b, p, offs[k], sw, wk, rel, why, err)) {
                 free(wk);
                 return -1;

@@ -71,6 +71,7 @@
 #include "nn/features.h"
 #include "text/glove.h"
 #include "text/query.h"
+#include "text/sensecount.h"
 #include "text/wordnet.h"
 
 #define PS_BRIDGE_CLASSES (PS_IMAGENET_CLASSES + PS_VOC_CLASSES)
@@ -127,6 +128,10 @@ typedef struct ps_bridge_opts {
 ps_bridge *ps_bridge_load(const ps_wordnet *wn, const ps_glove *glove,
                           const ps_bridge_opts *opts, ps_error *err);
 void ps_bridge_free(ps_bridge *b);
+
+/* The SemCor sense counts the bridge loaded (from the WordNet folder), for
+ * a query model to order base forms the same way (owned by b). */
+const ps_sense_counts *ps_bridge_sense_counts(const ps_bridge *b);
 
 /* ---- classes: c < PS_BRIDGE_CLASSES ---------------------------------- */
 

@@ -33,12 +33,14 @@ void ps_zs_params_default(ps_zs_params *p)
     memset(p, 0, sizeof *p);
     ps_bridge_params_default(&p->bridge);
     p->weighting = PS_QW_IDF;
-    p->prob_eps = 0.01f;
-    p->voc_weight = 1.0f;
-    p->voc_eps = 0.01f;
+    p->prob_eps = 0.03f;
+    p->voc_weight = 0.5f;
+    p->voc_eps = 1e-4f;
     p->vector_weight = 0.0f;
-    p->modifier_weight = 0.5f;
+    p->modifier_weight = 1.0f;
     p->collocations = 1;
+    p->modifiers = 1;
+    p->adj_weight = 1.0f;
 }
 
 const char *const ps_zs_ablation_names[] = {"down", "up", "decay", "log", "sense-counts", "voc",
@@ -114,7 +116,7 @@ int ps_zs_params_set(ps_zs_params *p, const char *name, const char *value, ps_er
         {"voc_eps", &p->voc_eps, NULL},         {"vector_weight", &p->vector_weight, NULL},
         {"modifier_weight", &p->modifier_weight, NULL},
         {"collocations", NULL, &p->collocations},
-        {"word_norm", NULL, &p->word_norm},     {"word_top", NULL, &p->word_top},
+        {"modifiers", NULL, &p->modifiers},     {"adj_weight", &p->adj_weight, NULL},
     };
     for (size_t k = 0; k < sizeof tab / sizeof *tab; k++) {
         if (strcmp(tab[k].name, name) != 0)
@@ -158,8 +160,6 @@ static int check_params(const ps_zs_params *p, ps_error *err)
         !(b->gloss_weight >= 0 && b->gloss_weight <= 1) || b->gloss_max_df < 0)
         return ps_errorf(err, "zero-shot parameters: GloVe floor must be in [-1, 1), weight "
                               "in [0, 1]");
-    if (p->word_top < 0 || p->word_top > 100000 || (p->word_norm != 0 && p->word_norm != 1))
-        return ps_errorf(err, "zero-shot parameters: word_top must be >= 0, word_norm 0 or 1");
     if (b->max_senses < 0 || b->max_senses > 64 || b->max_down_depth < 0 ||
         b->max_down_depth > 1000 || b->max_up_depth < 0 || b->max_up_depth > 1000)
         return ps_errorf(err, "zero-shot parameters: senses must be in [0, 64], depth limits "
@@ -178,9 +178,10 @@ static void make_name(ps_zeroshot *z)
                   b->up_min_depth, b->sense_decay, b->max_senses, b->sense_counts,
                   b->glove_weight, b->glove_floor, b->glove_inner, b->gloss_weight,
                   b->gloss_max_df);
-    ps_buf_printf(&s, "|voc %d %g %g|w %d %d %d|eps %g|vec %g|mod %g|coll %d", b->use_voc,
-                  p->voc_weight, p->voc_eps, (int)p->weighting, p->word_norm, p->word_top,
-                  p->prob_eps, p->vector_weight, p->modifier_weight, p->collocations);
+    ps_buf_printf(&s, "|mod %d %g", p->modifiers, p->adj_weight);
+    ps_buf_printf(&s, "|voc %d %g %g|w %d|eps %g|vec %g|mod %g|coll %d", b->use_voc,
+                  p->voc_weight, p->voc_eps, (int)p->weighting, p->prob_eps, p->vector_weight,
+                  p->modifier_weight, p->collocations);
     if (z->glove)
         ps_buf_printf(&s, "|%s", ps_glove_source_sha256(z->glove));
     for (int c = 0; c < PS_BRIDGE_CLASSES; c++) {
@@ -220,7 +221,10 @@ ps_zeroshot *ps_zeroshot_open(const ps_zs_config *cfg, ps_error *err)
     if (!(z->bridge = ps_bridge_load(z->wn, z->glove, &bo, err)))
         goto fail;
     free(models);
-    z->qm = (ps_query_model){z->wn, z->glove, z->idf, z->p.weighting, !z->p.collocations};
+    z->qm = (ps_query_model){z->wn,          z->glove,
+                             z->idf,         z->p.weighting,
+                             !z->p.collocations, !z->p.modifiers,
+                             ps_bridge_sense_counts(z->bridge)};
     z->gdim = ps_glove_dim(z->glove);
     z->nd = ps_bridge_ndims(z->bridge);
     z->dim = z->nd + z->gdim;
@@ -285,48 +289,6 @@ void ps_zeroshot_embed_photo(const ps_zeroshot *z, const ps_features *f, float *
     free(acc);
 }
 
-static int cmp_float_desc(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return x > y ? -1 : x < y;
-}
-
-/* Per-word shaping of a relevance vector (in place) and the factor it is
- * then multiplied by: word_top keeps the word's strongest dimensions only;
- * word_norm turns the vector into max(rel) times a distribution, so that a
- * word relevant to many dimensions does not outweigh a word relevant to
- * one.  tmp: nd floats of scratch. */
-static float word_scale(const ps_zs_params *p, float *rel, size_t nd, float *tmp)
-{
-    if (p->word_top > 0 && (size_t)p->word_top < nd) {
-        size_t n = 0;
-        for (size_t c = 0; c < nd; c++)
-            if (rel[c] > 0)
-                tmp[n++] = rel[c];
-        if (n > (size_t)p->word_top) {
-            qsort(tmp, n, sizeof *tmp, cmp_float_desc);
-            float cut = tmp[p->word_top - 1];
-            size_t kept = 0;
-            for (size_t c = 0; c < nd; c++) {
-                if (rel[c] > cut || (rel[c] == cut && kept < (size_t)p->word_top))
-                    kept++;
-                else
-                    rel[c] = 0;
-            }
-        }
-    }
-    if (!p->word_norm)
-        return 1.0f;
-    double sum = 0;
-    float mx = 0;
-    for (size_t c = 0; c < nd; c++) {
-        sum += rel[c];
-        if (rel[c] > mx)
-            mx = rel[c];
-    }
-    return sum > 0 ? (float)(mx / sum) : 0;
-}
-
 int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out, int *best_word,
                              unsigned char *why, ps_error *err)
 {
@@ -335,7 +297,7 @@ int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out
                               "punctuation or nothing)");
     size_t nd = z->nd;
     memset(out, 0, z->dim * sizeof *out);
-    float *rel = ps_xmalloc(nd * sizeof *rel), *tmp = ps_xmalloc(nd * sizeof *tmp);
+    float *rel = ps_xmalloc(nd * sizeof *rel);
     float *best = ps_xcalloc(nd, sizeof *best);
     unsigned char *wwhy = ps_xmalloc(nd);
     if (best_word)
@@ -351,12 +313,13 @@ int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out
             break;
         }
         float w = q->words[i].weight;
+        if (q->words[i].pos == PS_WN_ADJ)
+            w *= z->p.adj_weight;
         wsum += w;
-        float scale = word_scale(&z->p, rel, nd, tmp);
         for (size_t c = 0; c < nd; c++) {
             if (rel[c] <= 0)
                 continue;
-            float part = w * scale * rel[c];
+            float part = w * rel[c];
             out[c] += part;
             if (part > best[c]) {
                 best[c] = part;
@@ -368,7 +331,6 @@ int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out
         }
     }
     free(rel);
-    free(tmp);
     free(best);
     free(wwhy);
     if (rc)

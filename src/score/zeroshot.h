@@ -58,9 +58,8 @@ typedef struct ps_zs_params {
     float vector_weight;          /* 0 = query vector . label vector unused */
     float modifier_weight;        /* bridge name vectors (bridge.h); < 0 = default */
     int collocations;             /* 1: join "hot dog" into one word (query.h) */
-    int word_norm;                /* 1: each word's relevance = its max times a
-                                     distribution over dimensions */
-    int word_top;                 /* > 0: keep each word's strongest dimensions only */
+    int modifiers;                /* 1: "black dog": black is an adjective (query.h) */
+    float adj_weight;             /* weight factor of adjectives */
 } ps_zs_params;
 
 /* The defaults, measured in docs/EVALUATION.md ("Zero-shot retrieval"). */
@@ -70,7 +69,7 @@ void ps_zs_params_default(ps_zs_params *p);
  * --set`): down_decay, max_down_depth, up_decay, max_up_depth, sense_decay,
  * max_senses, sense_counts, glove_weight, glove_floor, glove_inner, use_voc,
  * prob_eps, voc_weight, voc_eps, vector_weight, modifier_weight, collocations,
- * word_norm, word_top
+ * modifiers, adj_weight
  * (numbers), weighting (idf or uniform).  Range checks happen at open. */
 int ps_zs_params_set(ps_zs_params *p, const char *name, const char *value, ps_error *err);
 
