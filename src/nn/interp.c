@@ -553,7 +553,7 @@ static int prepare_op(const ps_tfl_model *t, int i, nn_op *n, const ps_nn_option
     case PS_TFL_OP_AVERAGE_POOL_2D: return prep_pool(&p, n);
     case PS_TFL_OP_ADD: return prep_add(&p, n);
     case PS_TFL_OP_RESHAPE: return prep_reshape(&p, n);
-    case PS_TFL_OP_SOFTMAX: return prep_softmax(&p, n, opt->softmax_fixed_point);
+    case PS_TFL_OP_SOFTMAX: return prep_softmax(&p, n, !opt->softmax_table);
     case PS_TFL_OP_RESIZE_BILINEAR: return prep_resize(&p, n);
     case PS_TFL_OP_QUANTIZE: return prep_quantize(&p, n);
     case PS_TFL_OP_CONCATENATION: return prep_concat(&p, n);
@@ -703,7 +703,7 @@ ps_nn_model *ps_nn_model_new(ps_tfl_model *tfl, const ps_nn_options *opt, ps_err
 {
     if (!tfl)
         return NULL;
-    ps_nn_options defaults = {.nkeep = 0, .softmax_fixed_point = 0};
+    ps_nn_options defaults = {.nkeep = 0, .softmax_table = 0};
     if (!opt)
         opt = &defaults;
     ps_nn_model *m = ps_xcalloc(1, sizeof *m);

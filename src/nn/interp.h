@@ -38,8 +38,9 @@ typedef struct ps_nn_workspace ps_nn_workspace;
 typedef struct ps_nn_options {
     int keep[PS_NN_MAX_KEEP]; /* extra tensors whose values must survive a run */
     int nkeep;
-    int softmax_fixed_point;  /* 1: gemmlowp fixed-point softmax (TFLite's reference
-                                 kernel); 0: float table (TFLite's default kernel) */
+    int softmax_table;        /* 1: SOFTMAX through a float exp table, as TFLite's optimized
+                                 uint8 kernel; 0 (default): the gemmlowp fixed-point exp of
+                                 TFLite's reference kernel */
     int requant_fp32;         /* 1: CONV_2D and DEPTHWISE_CONV_2D rescale in float32 with
                                  round-to-nearest-even, as XNNPACK (the CPU delegate of
                                  current TFLite runtimes) does; 0: TFLite's reference

@@ -28,7 +28,8 @@ struct ps_nn_threads {
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
     atomic_uint generation;
-    int busy;  /* workers still in the current run */
+    atomic_int busy;    /* workers still in the current run */
+    atomic_int waiting; /* the caller sleeps on `done` */
     int stop;
     ps_nn_task_fn fn;
     void *arg;
@@ -53,7 +54,7 @@ static void *worker_main(void *p)
     unsigned seen = 0;
     for (;;) {
         /* Spin a little for the next generation before blocking. */
-        for (int i = 0; i < 2000 && atomic_load(&t->generation) == seen; i++)
+        for (int i = 0; i < 1000 && atomic_load(&t->generation) == seen; i++)
             __builtin_ia32_pause();
         pthread_mutex_lock(&t->mu);
         while (atomic_load(&t->generation) == seen && !t->stop)
@@ -65,10 +66,12 @@ static void *worker_main(void *p)
         seen = atomic_load(&t->generation);
         pthread_mutex_unlock(&t->mu);
         run_tasks(t, w->index);
-        pthread_mutex_lock(&t->mu);
-        if (--t->busy == 0)
+        /* The caller usually spins for this; it sleeps only on long waits. */
+        if (atomic_fetch_sub(&t->busy, 1) == 1 && atomic_load(&t->waiting)) {
+            pthread_mutex_lock(&t->mu);
             pthread_cond_signal(&t->done);
-        pthread_mutex_unlock(&t->mu);
+            pthread_mutex_unlock(&t->mu);
+        }
     }
 }
 
@@ -81,6 +84,8 @@ ps_nn_threads *ps_nn_threads_new(int nthreads)
     pthread_cond_init(&t->done, NULL);
     atomic_init(&t->generation, 0);
     atomic_init(&t->next, 0);
+    atomic_init(&t->busy, 0);
+    atomic_init(&t->waiting, 0);
     if (t->n > 1) {
         t->tids = ps_xcalloc((size_t)t->n - 1, sizeof *t->tids);
         t->workers = ps_xcalloc((size_t)t->n - 1, sizeof *t->workers);
@@ -134,15 +139,21 @@ void ps_nn_threads_run(ps_nn_threads *t, int ntasks, ps_nn_task_fn fn, void *arg
     t->arg = arg;
     t->ntasks = ntasks;
     atomic_store(&t->next, 0);
-    t->busy = t->n - 1;
+    atomic_store(&t->busy, t->n - 1);
+    atomic_store(&t->waiting, 0);
     atomic_fetch_add(&t->generation, 1);
     pthread_cond_broadcast(&t->wake);
     pthread_mutex_unlock(&t->mu);
     run_tasks(t, 0);
-    pthread_mutex_lock(&t->mu);
-    while (t->busy > 0)
-        pthread_cond_wait(&t->done, &t->mu);
-    pthread_mutex_unlock(&t->mu);
+    for (int i = 0; i < 1000 && atomic_load(&t->busy) > 0; i++)
+        __builtin_ia32_pause();
+    if (atomic_load(&t->busy) > 0) {
+        pthread_mutex_lock(&t->mu);
+        atomic_store(&t->waiting, 1);
+        while (atomic_load(&t->busy) > 0)
+            pthread_cond_wait(&t->done, &t->mu);
+        pthread_mutex_unlock(&t->mu);
+    }
 }
 
 int ps_nn_default_threads(void)
