@@ -232,6 +232,11 @@ static void widen(int16_t *dst, const uint8_t *src, int n)
     for (; i + 16 <= n; i += 16)
         _mm256_storeu_si256((__m256i *)(dst + i),
                             _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src + i))));
+    if (i + 8 <= n) {
+        _mm_storeu_si128((__m128i *)(dst + i),
+                         _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(src + i))));
+        i += 8;
+    }
     for (; i < n; i++)
         dst[i] = src[i];
 }
