@@ -44,7 +44,8 @@ void ps_zs_params_default(ps_zs_params *p)
 }
 
 const char *const ps_zs_ablation_names[] = {"down", "up", "decay", "log", "sense-counts", "voc",
-                                            "gloss", "glove", "idf", "vector", "collocations", NULL};
+                                            "gloss", "glove", "idf", "vector", "collocations",
+                                            "modifiers", NULL};
 
 int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err)
 {
@@ -76,6 +77,8 @@ int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err)
         p->vector_weight = 0;
     } else if (strcmp(part, "collocations") == 0) {
         p->collocations = 0;
+    } else if (strcmp(part, "modifiers") == 0) {
+        p->modifiers = 0;
     } else {
         ps_buf names = {0};
         for (int i = 0; ps_zs_ablation_names[i]; i++)

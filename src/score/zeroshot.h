@@ -84,7 +84,9 @@ int ps_zs_params_set(ps_zs_params *p, const char *name, const char *value, ps_er
  *   glove         word-vector similarity of query words and class names
  *   idf           IDF word weights (every word weighs 1)
  *   vector        the query vector . photo label vector term
+ *   gloss         the in-definition relation (bridge.h)
  *   collocations  joining "hot dog", "mountain bike" into one word
+ *   modifiers     taking "black" in "black dog" as an adjective
  * ps_zs_ablation_names lists them (NULL-terminated).
  */
 int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err);
