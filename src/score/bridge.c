@@ -83,7 +83,7 @@ void ps_bridge_params_default(ps_bridge_params *p)
     p->glove_floor = 0.55f;
     p->glove_inner = 1;
     p->gloss_weight = 0.2f;
-    p->gloss_max_df = 5;
+    p->gloss_max_df = 10;
     p->use_voc = 1;
 }
 

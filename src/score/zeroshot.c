@@ -35,12 +35,12 @@ void ps_zs_params_default(ps_zs_params *p)
     p->weighting = PS_QW_IDF;
     p->prob_eps = 0.03f;
     p->voc_weight = 0.5f;
-    p->voc_eps = 1e-4f;
+    p->voc_eps = 1e-5f;
     p->vector_weight = 0.0f;
     p->modifier_weight = 1.0f;
     p->collocations = 1;
     p->modifiers = 1;
-    p->adj_weight = 1.0f;
+    p->adj_weight = 0.5f;
 }
 
 const char *const ps_zs_ablation_names[] = {"down", "up", "decay", "log", "sense-counts", "voc",
