@@ -32,7 +32,7 @@
 #include "policy/policy.h"
 #include "score/scorer.h"
 
-#define TX_DIM 16
+#define TX_DIM 64
 
 typedef struct tx_ctx {
     atomic_int calls;
