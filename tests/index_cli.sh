@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# picseek index / picseek search as a user runs them: help, usage errors,
+# bad databases, incremental runs on files that need no models.
+set -u
+BIN=${PICSEEK_BIN:?PICSEEK_BIN not set}
+T=${PICSEEK_TEST_TMP:-$(mktemp -d)}/index_cli
+rm -rf "$T" && mkdir -p "$T" && cd "$T" || exit 1
+unset PICSEEK_DB
+pass=0 fail=0
+
+# run EXPECTED_RC NEEDLE CMD...: the exit status and a substring of stdout+stderr.
+run() {
+  local want=$1 needle=$2; shift 2
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" = "$want" ] && [[ "$out" == *"$needle"* ]]; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAILED: $* -> rc $rc (want $want), output:"; echo "$out" | head -20
+    echo "  (wanted to see: $needle)"
+  fi
+}
+
+# --- help and usage --------------------------------------------------------
+run 0 "usage: picseek index DIR" "$BIN" index --help
+run 0 "Exit status" "$BIN" help index
+run 0 "usage: picseek search QUERY" "$BIN" search --help
+run 2 "which folder?" "$BIN" index
+run 2 "one folder at a time" "$BIN" index a b
+run 2 "unknown option '--bogus'" "$BIN" index --bogus x
+run 2 "--workers: 'many' is not a whole number" "$BIN" index --workers many x
+run 2 "what are you looking for?" "$BIN" search
+run 2 "-k: 'ten' is not a whole number from 1 to 1000" "$BIN" search -k ten dog
+run 2 "-k needs a number" "$BIN" search dog -k
+
+# --- bad queries (checked before anything is opened) ----------------------
+run 2 "the query is empty" "$BIN" search ""
+run 2 "the query is empty" "$BIN" search "   "
+big=$(head -c 102400 /dev/zero | tr '\0' 'a')
+run 2 "the query is 102400 bytes long; the limit is 1000 bytes" "$BIN" search "$big"
+run 2 "not valid UTF-8 (byte offset 4)" "$BIN" search $'dog \xc3('
+
+# --- bad databases ----------------------------------------------------------
+run 1 "missing.db: no index database here; build one with 'picseek index DIR --db missing.db'" \
+  "$BIN" search dog --db missing.db
+run 1 "picseek.db: no index database here" "$BIN" search dog
+head -c 8192 /dev/urandom > junk.db
+run 1 "junk.db: not a picseek database" "$BIN" search dog --db junk.db
+run 1 "junk.db: not a picseek database" "$BIN" index . --db junk.db
+mkdir -p adir.db
+run 1 "adir.db: not a database file (it is a folder)" "$BIN" search dog --db adir.db
+: > empty.db
+run 1 "empty.db: the database is empty" "$BIN" search dog --db empty.db
+
+# --- indexing what needs no models ------------------------------------------
+mkdir -p photos/sub
+printf '\0\0\0\1Bud1' > photos/.DS_Store
+echo "shopping list" > photos/sub/notes.txt
+out=$("$BIN" index photos --db lib.db --json 2>&1)
+if [[ "$out" == *'"skipped": 2'* && "$out" == *'"path": ".DS_Store",'* && "$out" == *'"reason": "not an image"'* ]]; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: first run:"; echo "$out"; fi
+out=$("$BIN" index photos --db lib.db --json 2>&1)
+if [[ "$out" == *'"processed": 0'* && "$out" == *'"unchanged": 2'* && "$out" == *'"skips": []'* ]]; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: second run not a no-op:"; echo "$out"; fi
+rm photos/sub/notes.txt
+run 0 '"removed": 1' "$BIN" index photos --db lib.db --json
+run 0 "The index holds 0 photos from this folder (1 files skipped)." "$BIN" index photos --db lib.db
+PICSEEK_DB=env.db run 0 "into env.db" "$BIN" index photos
+run 1 "nowhere: cannot open folder" "$BIN" index nowhere --db lib.db
+run 1 "not a folder" "$BIN" index photos/.DS_Store --db lib.db
+
+# A database written by a newer picseek (user_version, big-endian at offset 60).
+cp lib.db newer.db
+printf '\x00\x00\x00\x63' | dd of=newer.db bs=1 seek=60 conv=notrunc status=none
+run 1 "newer.db: this index was created by a newer picseek (format 99" "$BIN" search dog --db newer.db
+run 1 "created by a newer picseek" "$BIN" index photos --db newer.db
+
+# The database inside the indexed folder is not indexed itself.
+run 0 '"files": 1' "$BIN" index photos --db photos/inside.db --json
+run 0 '"processed": 0' "$BIN" index photos --db photos/inside.db --json
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
