@@ -2,3 +2,5 @@
  * `picseek help` should list them. */
 PS_CMD(index, "Index a folder of photos (incremental, resumable)")
 PS_CMD(search, "Find the indexed photos that best match a sentence")
+PS_CMD(policy, "Apply the content rule to a text")
+PS_CMD(glove, "GloVe word vectors: convert the JSON, show info, find nearest words")

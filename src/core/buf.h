@@ -25,7 +25,7 @@ void ps_buf_append(ps_buf *b, const void *p, size_t n);
 void ps_buf_puts(ps_buf *b, const char *s);
 void ps_buf_putc(ps_buf *b, char c);
 void ps_buf_printf(ps_buf *b, const char *fmt, ...) PS_PRINTF(2, 3);
-void ps_buf_vprintf(ps_buf *b, const char *fmt, va_list ap);
+void ps_buf_vprintf(ps_buf *b, const char *fmt, va_list ap) PS_PRINTF(2, 0);
 void ps_buf_clear(ps_buf *b);
 /* Hand the bytes to the caller (who must free() them); b becomes empty. */
 char *ps_buf_steal(ps_buf *b);
