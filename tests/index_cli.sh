@@ -76,6 +76,12 @@ printf '\x00\x00\x00\x63' | dd of=newer.db bs=1 seek=60 conv=notrunc status=none
 run 1 "newer.db: this index was created by a newer picseek (format 99" "$BIN" search dog --db newer.db
 run 1 "created by a newer picseek" "$BIN" index photos --db newer.db
 
+# A query the content rule blocks: only the disclaimer, exit 0, before any model is loaded.
+run 0 "cannot be shown without a guardian's consent" "$BIN" search two kids playing in the sand --db lib.db
+out=$("$BIN" search "a child on a swing" --db lib.db --json 2>&1)
+if [[ "$out" == *'"blocked": true'* && "$out" == *'"results": []'* && "$out" == *'"query": "a child on a swing"'* ]]; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: blocked query JSON:"; echo "$out"; fi
+
 # The database inside the indexed folder is not indexed itself.
 run 0 '"files": 1' "$BIN" index photos --db photos/inside.db --json
 run 0 '"processed": 0' "$BIN" index photos --db photos/inside.db --json

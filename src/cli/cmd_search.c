@@ -139,12 +139,27 @@ int cmd_search(int argc, char **argv)
     ps_scorer *scorer = NULL;
     ps_engine *e = NULL;
     ps_results r = {0};
-    if (cli_rule_open(&rule, &err) != 0 || !(scorer = cli_scorer_open(models, &err)) ||
-        !(e = ps_engine_open(db, scorer, &rule.rule, wait_ms, &err))) {
+    if (cli_rule_open(&rule, &err) != 0) {
         rc = cli_fail(CMD, &err);
         goto out;
     }
-    int src = ps_engine_search(e, q, qlen, (size_t)k, &r, &err);
+    /* A blocked query is answered before the models are even loaded (the
+     * engine checks again; the rule is the same). */
+    if (rule.rule.check(rule.rule.ctx, q, qlen, &r.policy, &err) != 0) {
+        rc = cli_usage(CMD, "%s", err.msg);
+        goto out;
+    }
+    int src = 0;
+    if (r.policy.blocked) {
+        r.blocked = true;
+    } else {
+        if (!(scorer = cli_scorer_open(models, &err)) ||
+            !(e = ps_engine_open(db, scorer, &rule.rule, wait_ms, &err))) {
+            rc = cli_fail(CMD, &err);
+            goto out;
+        }
+        src = ps_engine_search(e, q, qlen, (size_t)k, &r, &err);
+    }
     if (src == PS_SEARCH_BAD_QUERY) {
         rc = cli_usage(CMD, "%s", err.msg);
         goto out;
@@ -168,8 +183,9 @@ int cmd_search(int argc, char **argv)
                  "%zu of these photos are no longer where they were indexed (moved or deleted); "
                  "run 'picseek index DIR --db %s' again",
                  r.nmissing, db);
-    ps_engine_info info;
-    ps_engine_get_info(e, &info);
+    ps_engine_info info = {0};
+    if (e)
+        ps_engine_get_info(e, &info);
     if (info.unusable)
         cli_warn(CMD, "%zu indexed photos were left out (features of an older picseek); run 'picseek index' again",
                  info.unusable);

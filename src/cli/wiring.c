@@ -1,11 +1,11 @@
 /*
  * wiring.c - see wiring.h.
  *
- * TEMPORARY: the feature extractor, the scorers and the content rule are
- * being written on other branches; until they are merged these functions
- * fail with a clear message, and the index/search commands work for
- * everything that does not need them (empty folders, unchanged folders,
- * every database and argument error).
+ * TEMPORARY: the feature extractor and the scorers are being written on
+ * other branches; until they are merged these functions fail with a clear
+ * message, and the index/search commands work for everything that does not
+ * need them (empty folders, unchanged folders, every database and argument
+ * error, blocked queries).
  */
 #include "cli/wiring.h"
 
@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "index/store.h"
+#include "policy/policy.h"
 
 struct cli_extractor {
     char *models_dir;
@@ -56,14 +57,26 @@ ps_scorer *cli_scorer_open(const char *models_dir, ps_error *err)
     return NULL;
 }
 
+static int rule_check(const void *ctx, const char *text, size_t len, ps_policy_result *out, ps_error *err)
+{
+    return ps_policy_check(ctx, text, len, out, err);
+}
+
 int cli_rule_open(cli_rule *r, ps_error *err)
 {
     memset(r, 0, sizeof *r);
-    return ps_errorf(err, "this build of picseek has no content rule yet (src/policy is not merged)");
+    ps_policy *p = ps_policy_load(NULL, err);
+    if (!p)
+        return -1;
+    r->policy = p;
+    r->rule.check = rule_check;
+    r->rule.ctx = p;
+    return 0;
 }
 
 void cli_rule_close(cli_rule *r)
 {
+    ps_policy_free(r->policy);
     memset(r, 0, sizeof *r);
 }
 
