@@ -91,7 +91,8 @@ static char *dump(const char *db)
     sqlite3_stmt *st;
     sqlite3_prepare_v2(raw,
                        "SELECT rel, name, size, mtime_ns, hex(sha256), status, skip_reason, restricted,"
-                       " features_version, hex(features) FROM photos ORDER BY rel",
+                       " features_version, hex(f.blob) FROM photos p LEFT JOIN features f ON f.photo_id=p.id"
+                       " ORDER BY rel",
                        -1, &st, NULL);
     while (sqlite3_step(st) == SQLITE_ROW) {
         for (int c = 0; c < 10; c++) {

@@ -263,6 +263,23 @@ TEST(changed_photo_drops_its_cached_embedding)
     CHECK_STR(base(r.hits[0].path), "cat.jpg");
     ps_results_free(&r);
     ps_engine_close(e);
+
+    /* Features an engine cannot use (another version, damaged) leave the
+     * photo out, counted, instead of failing the whole search. */
+    sqlite3 *raw;
+    sqlite3_open(db, &raw);
+    CHECK_INT(sqlite3_exec(raw,
+                           "DELETE FROM embeddings; UPDATE features SET blob=X'50534631FFFF'"
+                           " WHERE photo_id=(SELECT id FROM photos WHERE name='sea.jpg')",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(raw);
+    e = ps_engine_open(db, &tx_scorer, &tx_rule, 1000, &err);
+    CHECK(e != NULL);
+    ps_engine_get_info(e, &info);
+    CHECK_INT(info.photos, 4);
+    CHECK_INT(info.unusable, 1);
+    ps_engine_close(e);
     free(root);
     free(db);
 }

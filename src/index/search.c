@@ -28,6 +28,7 @@ struct ps_engine {
 /* State while loading rows from the store. */
 typedef struct loader {
     ps_engine *e;
+    ps_store *st;
     ps_features *feat;
     int64_t *new_ids; /* rows whose embedding was computed now */
     size_t nnew, capnew;
@@ -63,8 +64,10 @@ static int load_row(void *ctx, const ps_store_photo *p, ps_error *err)
         e->info.cached++;
     } else {
         ps_error ignored;
-        if (!p->features || ps_features_decode(p->features, p->features_len, l->feat, &ignored) != 0 ||
-            e->scorer->embed_photo(e->scorer, l->feat, row, &ignored) != 0) {
+        int rc = ps_store_load_features(l->st, p->id, l->feat, err);
+        if (rc < 0)
+            return -1;
+        if (rc > 0 || e->scorer->embed_photo(e->scorer, l->feat, row, &ignored) != 0) {
             /* Features of an older version or damaged: the photo is left
              * out until `picseek index` recomputes it. */
             e->info.unusable++;
@@ -77,7 +80,6 @@ static int load_row(void *ctx, const ps_store_photo *p, ps_error *err)
         l->new_ids[l->nnew++] = p->id;
         e->info.computed++;
     }
-    (void)err;
     ps_buf_clear(&l->path);
     ps_buf_printf(&l->path, "%s%s%s", p->root, strcmp(p->root, "/") == 0 ? "" : "/", p->rel);
     e->ids[e->n] = p->id;
@@ -131,7 +133,7 @@ ps_engine *ps_engine_open(const char *db_path, const ps_scorer *scorer, const ps
     e->rule = *rule;
     e->dim = scorer->dim;
     e->stride = ps_rank_stride(scorer->dim);
-    loader l = {.e = e, .feat = ps_xmalloc(sizeof(ps_features))};
+    loader l = {.e = e, .st = st, .feat = ps_xmalloc(sizeof(ps_features))};
     int rc = ps_store_each_photo(st, scorer->name, load_row, &l, err);
     if (rc == 0)
         save_cache(e, st, &l);

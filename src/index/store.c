@@ -20,6 +20,7 @@
 
 struct ps_store {
     sqlite3 *db;
+    sqlite3_stmt *get_features; /* prepared on first use */
     char *path;
     int busy_ms;
     int readonly;
@@ -42,15 +43,20 @@ static const char SCHEMA[] =
     "  restricted INTEGER NOT NULL DEFAULT 0,"
     "  indexed_at INTEGER NOT NULL,"
     "  features_version INTEGER,"
-    "  features BLOB,"
     "  UNIQUE(root_id, rel));"
     "CREATE INDEX photos_name ON photos(name);"
     "CREATE INDEX photos_sha256 ON photos(sha256);"
+    /* The large blobs live in their own tables, so a scan of photos (the
+     * indexer's comparison, the engine's load) reads ~100 bytes a row. */
+    "CREATE TABLE features("
+    "  photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,"
+    "  blob BLOB NOT NULL);"
     "CREATE TABLE embeddings("
+    "  id INTEGER PRIMARY KEY,"
     "  scorer TEXT NOT NULL,"
     "  photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,"
     "  vec BLOB NOT NULL,"
-    "  PRIMARY KEY(scorer, photo_id)) WITHOUT ROWID;"
+    "  UNIQUE(scorer, photo_id));"
     "CREATE INDEX embeddings_photo ON embeddings(photo_id);"
     "CREATE TABLE captions("
     "  caption_id TEXT PRIMARY KEY,"
@@ -268,6 +274,7 @@ void ps_store_close(ps_store *st)
 {
     if (!st)
         return;
+    sqlite3_finalize(st->get_features);
     if (st->db)
         sqlite3_close(st->db);
     free(st->path);
@@ -450,44 +457,71 @@ static int drop_embeddings(ps_store *st, int64_t id, ps_error *err)
     return step_done(st, s, "dropping cached embeddings", err);
 }
 
+static int put_features(ps_store *st, int64_t id, const ps_photo_rec *rec, ps_error *err)
+{
+    sqlite3_stmt *s;
+    if (rec->status != PS_PHOTO_OK) {
+        if (prepare(st, &s, "DELETE FROM features WHERE photo_id=?1", err))
+            return -1;
+        sqlite3_bind_int64(s, 1, id);
+        return step_done(st, s, "dropping features", err);
+    }
+    if (rec->copy_from > 0) {
+        if (prepare(st, &s,
+                    "INSERT OR REPLACE INTO features(photo_id, blob)"
+                    " SELECT ?1, blob FROM features WHERE photo_id=?2",
+                    err))
+            return -1;
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int64(s, 2, rec->copy_from);
+        return step_done(st, s, "copying features", err);
+    }
+    ps_buf blob = {0};
+    ps_features_encode(rec->features, PS_BLOB_F16, &blob);
+    if (prepare(st, &s, "INSERT OR REPLACE INTO features(photo_id, blob) VALUES(?1, ?2)", err)) {
+        ps_buf_free(&blob);
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_blob(s, 2, blob.data, (int)blob.len, SQLITE_STATIC);
+    int rc = step_done(st, s, "recording features", err);
+    ps_buf_free(&blob);
+    return rc;
+}
+
 int ps_store_put_photo(ps_store *st, const ps_photo_rec *rec, int64_t *id, ps_error *err)
 {
-    /* Features come either from the record or from another photo with the
-     * same content; the captions bit is derived from the captions table so
-     * a photo indexed after its captions were imported is restricted too. */
-    static const char *const SQL =
-        "INSERT INTO photos(root_id, rel, name, size, mtime_ns, sha256, status, skip_reason,"
-        "                   restricted, indexed_at, features_version, features)"
-        " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-        "  (EXISTS(SELECT 1 FROM captions WHERE photo_name=?3 AND blocked)),"
-        "  ?9, ?10, %s WHERE true" /* WHERE: SQLite's rule for INSERT..SELECT upserts */
-        " ON CONFLICT(root_id, rel) DO UPDATE SET"
-        "  name=excluded.name, size=excluded.size, mtime_ns=excluded.mtime_ns,"
-        "  sha256=excluded.sha256, status=excluded.status, skip_reason=excluded.skip_reason,"
-        "  restricted=(photos.restricted & ~1) | excluded.restricted,"
-        "  indexed_at=excluded.indexed_at, features_version=excluded.features_version,"
-        "  features=excluded.features"
-        " RETURNING id";
-    char sql[1400];
-    int copying = rec->status == PS_PHOTO_OK && rec->copy_from > 0;
-    snprintf(sql, sizeof sql, SQL,
-             copying ? "(SELECT features FROM photos WHERE id=?12 AND status=0 AND features_version=?10)"
-                     : "?11");
-    ps_buf blob = {0};
-    sqlite3_stmt *s;
-    if (copying) {
+    if (rec->status == PS_PHOTO_OK && rec->copy_from <= 0 && !rec->features)
+        return ps_errorf(err, "%s: internal error: a photo without features", rec->rel);
+    if (rec->status == PS_PHOTO_OK && rec->copy_from > 0) {
         /* The caller holds the write lock, so the source cannot change
-         * between this check and the insert. */
+         * between this check and the copy. */
         int64_t ok = 0;
-        char q[160];
-        snprintf(q, sizeof q, "SELECT count(*) FROM photos WHERE id=%lld AND status=0 AND features_version=%d",
+        char q[200];
+        snprintf(q, sizeof q,
+                 "SELECT count(*) FROM photos p JOIN features f ON f.photo_id=p.id"
+                 " WHERE p.id=%lld AND p.status=0 AND p.features_version=%d",
                  (long long)rec->copy_from, PS_FEATURES_VERSION);
         if (query_int(st, q, &ok, err))
             return -1;
         if (!ok)
             return 1;
     }
-    if (prepare(st, &s, sql, err))
+    /* The captions bit is derived from the captions table, so a photo
+     * indexed after its captions were imported is restricted too. */
+    sqlite3_stmt *s;
+    if (prepare(st, &s,
+                "INSERT INTO photos(root_id, rel, name, size, mtime_ns, sha256, status, skip_reason,"
+                "                   restricted, indexed_at, features_version)"
+                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                "  (EXISTS(SELECT 1 FROM captions WHERE photo_name=?3 AND blocked)), ?9, ?10)"
+                " ON CONFLICT(root_id, rel) DO UPDATE SET"
+                "  name=excluded.name, size=excluded.size, mtime_ns=excluded.mtime_ns,"
+                "  sha256=excluded.sha256, status=excluded.status, skip_reason=excluded.skip_reason,"
+                "  restricted=(photos.restricted & ~1) | excluded.restricted,"
+                "  indexed_at=excluded.indexed_at, features_version=excluded.features_version"
+                " RETURNING id",
+                err))
         return -1;
     sqlite3_bind_int64(s, 1, rec->root_id);
     sqlite3_bind_text(s, 2, rec->rel, -1, SQLITE_TRANSIENT);
@@ -502,12 +536,6 @@ int ps_store_put_photo(ps_store *st, const ps_photo_rec *rec, int64_t *id, ps_er
     sqlite3_bind_int64(s, 9, (int64_t)time(NULL));
     if (rec->status == PS_PHOTO_OK)
         sqlite3_bind_int(s, 10, PS_FEATURES_VERSION);
-    if (rec->status == PS_PHOTO_OK && !copying && rec->features) {
-        ps_features_encode(rec->features, PS_BLOB_F16, &blob);
-        sqlite3_bind_blob(s, 11, blob.data, (int)blob.len, SQLITE_STATIC);
-    }
-    if (copying)
-        sqlite3_bind_int64(s, 12, rec->copy_from);
     int rc = sqlite3_step(s);
     int64_t rid = 0;
     if (rc == SQLITE_ROW) {
@@ -515,11 +543,12 @@ int ps_store_put_photo(ps_store *st, const ps_photo_rec *rec, int64_t *id, ps_er
         rc = sqlite3_step(s);
     }
     sqlite3_finalize(s);
-    ps_buf_free(&blob);
     if (rc != SQLITE_DONE)
         return store_fail(st, rc, "recording a photo", err);
     if (id)
         *id = rid;
+    if (put_features(st, rid, rec, err))
+        return -1;
     return drop_embeddings(st, rid, err);
 }
 
@@ -536,8 +565,7 @@ int ps_store_touch_photo(ps_store *st, int64_t id, int64_t size, int64_t mtime_n
 
 int ps_store_remove_photo(ps_store *st, int64_t id, ps_error *err)
 {
-    if (drop_embeddings(st, id, err))
-        return -1;
+    /* Foreign keys cascade to features and embeddings. */
     sqlite3_stmt *s;
     if (prepare(st, &s, "DELETE FROM photos WHERE id=?1", err))
         return -1;
@@ -584,13 +612,9 @@ int ps_store_refresh_restrictions(ps_store *st, ps_error *err)
 int ps_store_each_photo(ps_store *st, const char *scorer, ps_store_photo_fn fn, void *ctx,
                         ps_error *err)
 {
-    /* features is the last column of photos and e.vec comes before it, so
-     * when the embedding is cached the (large) features blob is never read
-     * from disk: SQLite loads a row's overflow pages only as far as the
-     * columns asked for. */
     sqlite3_stmt *s;
     if (prepare(st, &s,
-                "SELECT p.id, r.path, p.rel, p.restricted, e.vec, p.features FROM photos p"
+                "SELECT p.id, r.path, p.rel, p.restricted, e.vec FROM photos p"
                 " JOIN roots r ON r.id = p.root_id"
                 " LEFT JOIN embeddings e ON e.scorer=?1 AND e.photo_id=p.id"
                 " WHERE p.status=0 ORDER BY p.id",
@@ -609,9 +633,6 @@ int ps_store_each_photo(ps_store *st, const char *scorer, ps_store_photo_fn fn, 
         if (sqlite3_column_type(s, 4) == SQLITE_BLOB) {
             p.embedding = sqlite3_column_blob(s, 4);
             p.embedding_len = (size_t)sqlite3_column_bytes(s, 4);
-        } else if (sqlite3_column_type(s, 5) == SQLITE_BLOB) {
-            p.features = sqlite3_column_blob(s, 5);
-            p.features_len = (size_t)sqlite3_column_bytes(s, 5);
         }
         ret = fn(ctx, &p, err);
         if (ret)
@@ -623,6 +644,30 @@ int ps_store_each_photo(ps_store *st, const char *scorer, ps_store_photo_fn fn, 
     if (rc != SQLITE_DONE)
         return store_fail(st, rc, "reading the indexed photos", err);
     return 0;
+}
+
+int ps_store_load_features(ps_store *st, int64_t id, ps_features *out, ps_error *err)
+{
+    if (!st->get_features &&
+        prepare(st, &st->get_features, "SELECT blob FROM features WHERE photo_id=?1", err))
+        return -1;
+    sqlite3_stmt *s = st->get_features;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s), ret;
+    if (rc == SQLITE_ROW) {
+        ret = ps_features_decode(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), out, err);
+        if (ret) {
+            ps_error_prefix(err, "%s: photo %lld", st->path, (long long)id);
+            ret = 1;
+        }
+    } else if (rc == SQLITE_DONE) {
+        ps_errorf(err, "%s: photo %lld has no stored features", st->path, (long long)id);
+        ret = 1;
+    } else {
+        ret = store_fail(st, rc, "reading features", err);
+    }
+    sqlite3_reset(s);
+    return ret;
 }
 
 int ps_store_put_embeddings(ps_store *st, const char *scorer, const int64_t *ids, const float *vecs,

@@ -9,14 +9,16 @@
  *   photos(id, root_id, rel, name,    rel: path under the root; name: its
  *          size, mtime_ns, sha256,    last component (captions name photos
  *          status, skip_reason,       by it); status 0 ok / 1 skipped;
- *          restricted, indexed_at,    restricted: PS_RESTRICT_* bits;
- *          features_version,          features: blob.h layout, last column
- *          features)                  so reading the others stays cheap
- *   embeddings(scorer, photo_id, vec) cached photo embeddings per scorer
- *                                     name (float32 blobs), dropped when a
+ *          restricted, indexed_at,    restricted: PS_RESTRICT_* bits
+ *          features_version)
+ *   features(photo_id, blob)          blob.h layout (float16), ok photos only
+ *   embeddings(id, scorer, photo_id,  cached photo embeddings per scorer
+ *              vec)                   name (float32 blobs), dropped when a
  *                                     photo's features change
  *   captions(caption_id, photo_name,  imported captions; blocked: the
  *            text, blocked, source)   content rule matched the text
+ *
+ * Deleting a photo cascades to its features and embeddings.
  *
  * The file is in WAL mode, so one writer (picseek index) and any number of
  * readers (picseek search, the server) work at the same time; every
@@ -128,18 +130,21 @@ typedef struct ps_store_photo {
     int64_t id;
     const char *root, *rel;
     unsigned restricted;
-    const void *features; /* the blob, or NULL when only the embedding was read */
-    size_t features_len;
     const void *embedding; /* cached float32 vector for the scorer, or NULL */
     size_t embedding_len;
 } ps_store_photo;
 typedef int (*ps_store_photo_fn)(void *ctx, const ps_store_photo *p, ps_error *err);
 
-/* Call fn for every ok photo in id order; the features blob is read only
- * when no embedding is cached for `scorer`.  Stops at the first non-zero
- * return of fn (and returns it). */
+/* Call fn for every ok photo in id order, with its cached embedding for
+ * `scorer` if any.  fn may call ps_store_load_features on the same store.
+ * Stops at the first non-zero return of fn (and returns it). */
 int ps_store_each_photo(ps_store *st, const char *scorer, ps_store_photo_fn fn, void *ctx,
                         ps_error *err);
+
+/* Read and decode one photo's features.  Returns 0, 1 when the photo has
+ * no usable features (none stored, another features version, damaged
+ * blob: err says which), or -1 on a database error. */
+int ps_store_load_features(ps_store *st, int64_t id, ps_features *out, ps_error *err);
 
 /* Cache embeddings (dim floats each) for n photos, in transactions of at
  * most a few thousand rows so the writer lock is held only briefly. */
