@@ -82,6 +82,21 @@ out=$("$BIN" search "a child on a swing" --db lib.db --json 2>&1)
 if [[ "$out" == *'"blocked": true'* && "$out" == *'"results": []'* && "$out" == *'"query": "a child on a swing"'* ]]; then
   pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: blocked query JSON:"; echo "$out"; fi
 
+# Captions: both layouts, without a folder; a malformed file is an error naming the line.
+printf 'image,query_id,query_text\nb.jpg,a.jpg#0,A child on a swing\na.jpg,a.jpg#0,A child on a swing\nb.jpg,b.jpg#1,"A dog, running"\n' > train.csv
+run 0 "Imported 2 captions from train.csv (train_dataset.csv layout, 3 rows): 1 blocked by the content rule" \
+  "$BIN" index --captions train.csv --db cap.db
+printf '|query_id|query_text|image\n0|c.jpg#0|A red car|c.jpg\n' > test.csv
+out=$("$BIN" index --captions test.csv --captions train.csv --db cap.db --json 2>&1)
+if [[ "$out" == *'"layout": "test_queries.csv"'* && "$out" == *'"photos_restricted_by_captions": 0'* ]]; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: captions JSON:"; echo "$out"; fi
+printf 'image,query_id,query_text\nb.jpg,nohash,A dog\n' > bad.csv
+run 1 "bad.csv:2: column 2: 'nohash' is not a caption id" "$BIN" index --captions bad.csv --db cap.db
+run 1 "nope.csv: cannot open" "$BIN" index photos --captions nope.csv --db cap.db
+if [ -r "${PICSEEK_SHARED:-}/dataset/test_queries.csv" ]; then
+  run 0 "Imported 500 captions" "$BIN" index --captions "$PICSEEK_SHARED/dataset/test_queries.csv" --db cap.db
+fi
+
 # The database inside the indexed folder is not indexed itself.
 run 0 '"files": 1' "$BIN" index photos --db photos/inside.db --json
 run 0 '"processed": 0' "$BIN" index photos --db photos/inside.db --json

@@ -1,4 +1,4 @@
-/* Tests for src/index: features blobs, the image sniffer, the folder walk
+/* Tests for src/index: features blobs, the folder walk
  * and the database (formats, errors). */
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -63,17 +63,6 @@ TEST(features_blob_round_trips_and_rejects_damage)
     ps_buf_free(&b);
     free(f);
     free(g);
-}
-
-TEST(sniffer_knows_jpeg_png_webp)
-{
-    CHECK_INT(ps_sniff_image((const unsigned char *)"\xFF\xD8\xFF\xE0", 4), PS_IMAGE_JPEG);
-    CHECK_INT(ps_sniff_image((const unsigned char *)"\x89PNG\r\n\x1a\n", 8), PS_IMAGE_PNG);
-    CHECK_INT(ps_sniff_image((const unsigned char *)"RIFF\x10\0\0\0WEBPVP8 ", 16), PS_IMAGE_WEBP);
-    CHECK_INT(ps_sniff_image((const unsigned char *)"RIFF\x10\0\0\0WAVE", 12), PS_IMAGE_NONE);
-    CHECK_INT(ps_sniff_image((const unsigned char *)"\0\0\0\1Bud1", 8), PS_IMAGE_NONE); /* .DS_Store */
-    CHECK_INT(ps_sniff_image((const unsigned char *)"\xFF\xD8", 2), PS_IMAGE_NONE);
-    CHECK_INT(ps_sniff_image(NULL, 0), PS_IMAGE_NONE);
 }
 
 static int has_problem(const ps_scan *s, const char *needle)
@@ -357,7 +346,6 @@ int main(void)
 {
     RUN(f16_round_trips_exact_values_and_bounds_the_rest);
     RUN(features_blob_round_trips_and_rejects_damage);
-    RUN(sniffer_knows_jpeg_png_webp);
     RUN(scan_walks_sorted_follows_links_and_survives_loops);
     RUN(scan_reports_unreadable_folder_and_goes_on);
     RUN(store_creates_reopens_and_refuses_other_files);

@@ -10,13 +10,17 @@
 #include "cli/cli.h"
 #include "cli/wiring.h"
 #include "core/json.h"
+#include "index/captions.h"
 #include "index/indexer.h"
+#include "index/store.h"
 
 #define CMD "index"
 #define TEXT_SKIPS_SHOWN 20
+#define MAX_CAPTION_FILES 8
 
 static const char HELP[] =
-    "usage: picseek index DIR [--db FILE] [--json] [--quiet] [--models DIR]\n"
+    "usage: picseek index DIR [--db FILE] [--captions FILE]... [--json] [--quiet]\n"
+    "       picseek index --captions FILE... [--db FILE] [--json]\n"
     "\n"
     "Index the photos under DIR (recursively) into the index database, so\n"
     "'picseek search' can find them.\n"
@@ -36,9 +40,17 @@ static const char HELP[] =
     "photos in progress: run the command again to resume.  Searching while\n"
     "indexing works.\n"
     "\n"
+    "--captions FILE imports photo captions (train_dataset.csv layout\n"
+    "'image,query_id,query_text' or test_queries.csv layout\n"
+    "'|query_id|query_text|image'; a caption id '<photo file>#n' names the photo\n"
+    "it describes).  A photo with a caption the content rule blocks (about\n"
+    "children) is restricted: searches show it without its path.  Captions are\n"
+    "imported before DIR is indexed and also apply to photos indexed later.\n"
+    "\n"
     "Options:\n"
     "  --db FILE       the index database (default: $PICSEEK_DB, else ./picseek.db);\n"
     "                  created if missing\n"
+    "  --captions FILE import captions (repeatable); DIR is optional with it\n"
     "  --json          print the summary as JSON\n"
     "  -q, --quiet     no progress display\n"
     "  --workers N     photos read in parallel (default 2)\n"
@@ -57,6 +69,7 @@ static const char HELP[] =
     "Examples:\n"
     "  picseek index ~/Pictures\n"
     "  picseek index ../shared/dataset/test_images --db test.db --json\n"
+    "  picseek index ../shared/dataset/test_images --captions ../shared/dataset/test_queries.csv\n"
     "\n"
     "Exit status: 0 the folder is indexed (even with skipped files), 1 error\n"
     "(folder or database unusable, models missing), 2 usage error.\n";
@@ -121,11 +134,50 @@ static void on_progress(void *ctx, const ps_index_progress *p)
     fflush(stderr);
 }
 
-static void summary_json(ps_buf *b, const char *db, const ps_index_summary *s)
+typedef struct captions_part {
+    const char *const *files;
+    const ps_captions_summary *sums;
+    int n;
+    long long restricted; /* indexed photos restricted by captions, at the end */
+} captions_part;
+
+static void captions_json(ps_json *j, const captions_part *c)
+{
+    ps_json_key(j, "captions");
+    ps_json_arr(j);
+    for (int i = 0; i < c->n; i++) {
+        const ps_captions_summary *cs = &c->sums[i];
+        ps_json_obj(j);
+        ps_json_key(j, "file");
+        ps_json_str(j, c->files[i]);
+        ps_json_key(j, "layout");
+        ps_json_str(j, cs->format);
+        ps_json_key(j, "rows");
+        ps_json_int(j, (int64_t)cs->rows);
+        ps_json_key(j, "captions");
+        ps_json_int(j, (int64_t)cs->captions);
+        ps_json_key(j, "blocked");
+        ps_json_int(j, (int64_t)cs->blocked);
+        ps_json_end(j);
+    }
+    ps_json_end(j);
+    ps_json_key(j, "photos_restricted_by_captions");
+    ps_json_int(j, c->restricted);
+}
+
+/* s may be NULL (captions only). */
+static void summary_json(ps_buf *b, const char *db, const ps_index_summary *s, const captions_part *c)
 {
     ps_json j;
     ps_json_init(&j, b, 1);
     ps_json_obj(&j);
+    if (!s) {
+        ps_json_key(&j, "db");
+        ps_json_str(&j, db);
+        captions_json(&j, c);
+        ps_json_end(&j);
+        return;
+    }
     ps_json_key(&j, "db");
     ps_json_str(&j, db);
     ps_json_key(&j, "root");
@@ -168,6 +220,8 @@ static void summary_json(ps_buf *b, const char *db, const ps_index_summary *s)
     ps_json_int(&j, s->total_skipped);
     ps_json_key(&j, "seconds");
     ps_json_num(&j, s->seconds);
+    if (c)
+        captions_json(&j, c);
     ps_json_end(&j);
 }
 
@@ -198,15 +252,59 @@ static void summary_text(ps_buf *b, const char *db, const ps_index_summary *s)
                   (long long)s->total_ok, (long long)s->total_skipped);
 }
 
+static int import_captions(const char *db, const char *const *files, int n, ps_captions_summary *sums,
+                           ps_error *err)
+{
+    cli_rule rule;
+    if (cli_rule_open(&rule, err) != 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = ps_captions_import(db, files[i], &rule.rule, cli_db_wait_ms(), &sums[i], err);
+    cli_rule_close(&rule);
+    return rc;
+}
+
+/* Photos restricted by captions now (after indexing); -1 if unknown. */
+static long long restricted_now(const char *db)
+{
+    ps_error err;
+    ps_store_stats st;
+    ps_store *s = ps_store_open(db, PS_STORE_OPEN, cli_db_wait_ms(), &err);
+    long long n = s && ps_store_get_stats(s, &st, &err) == 0 ? (long long)st.restricted_by_captions : -1;
+    ps_store_close(s);
+    return n;
+}
+
+/* The summary of a run that imported captions (s: the indexing, or NULL). */
+static void captions_report(ps_buf *b, int json, const char *db, const char *const *files,
+                            const ps_captions_summary *sums, int n, const ps_index_summary *s)
+{
+    captions_part c = {files, sums, n, restricted_now(db)};
+    if (json) {
+        summary_json(b, db, s, &c);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        ps_buf_printf(b, "Imported %zu captions from %s (%s layout, %zu rows): %zu blocked by the content rule\n",
+                      sums[i].captions, files[i], sums[i].format, sums[i].rows, sums[i].blocked);
+    if (s)
+        summary_text(b, db, s);
+    ps_buf_printf(b, "%lld indexed photos are restricted by their captions.\n", c.restricted);
+}
+
 int cmd_index(int argc, char **argv)
 {
     static const struct option LONG[] = {
         {"db", required_argument, NULL, 'd'},   {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},      {"workers", required_argument, NULL, 'w'},
         {"models", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+        {"captions", required_argument, NULL, 'c'},
         {NULL, 0, NULL, 0},
     };
     const char *db_flag = NULL, *models = NULL;
+    const char *captions[MAX_CAPTION_FILES];
+    int ncaptions = 0;
     int json = 0, quiet = 0;
     long workers = 2;
     optind = 1;
@@ -218,6 +316,11 @@ int cmd_index(int argc, char **argv)
         case 'j': json = 1; break;
         case 'q': quiet = 1; break;
         case 'm': models = optarg; break;
+        case 'c':
+            if (ncaptions == MAX_CAPTION_FILES)
+                return cli_usage(CMD, "at most %d --captions files at a time", MAX_CAPTION_FILES);
+            captions[ncaptions++] = optarg;
+            break;
         case 'w':
             if (cli_parse_int(CMD, "--workers", optarg, 1, 16, &workers))
                 return PS_EXIT_USAGE;
@@ -227,12 +330,23 @@ int cmd_index(int argc, char **argv)
             return cli_usage(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind >= argc)
+    if (optind >= argc && ncaptions == 0)
         return cli_usage(CMD, "which folder? give the folder of photos to index");
     if (optind + 1 < argc)
         return cli_usage(CMD, "one folder at a time (got '%s' and '%s')", argv[optind], argv[optind + 1]);
-    const char *dir = argv[optind];
+    const char *dir = optind < argc ? argv[optind] : NULL;
     const char *db = cli_db_path(db_flag);
+    ps_error err = {{0}};
+    ps_captions_summary csum[MAX_CAPTION_FILES];
+    if (ncaptions && import_captions(db, captions, ncaptions, csum, &err) != 0)
+        return cli_fail(CMD, &err);
+    if (!dir) {
+        ps_buf out = {0};
+        captions_report(&out, json, db, captions, csum, ncaptions, NULL);
+        int rc = cli_write_stdout(&out);
+        ps_buf_free(&out);
+        return rc;
+    }
 
     cli_extractor *x = cli_extractor_new(models, (int)workers);
     progress_view view = {.tty = isatty(STDERR_FILENO)};
@@ -247,7 +361,6 @@ int cmd_index(int argc, char **argv)
         .progress_ctx = &view,
     };
     ps_index_summary s;
-    ps_error err = {{0}};
     int rc = ps_index_run(&o, &s, &err);
     cli_extractor_free(x);
     if (view.drew && rc != 0)
@@ -259,8 +372,10 @@ int cmd_index(int argc, char **argv)
     for (size_t i = 0; json && i < s.nproblems; i++) /* the text summary lists them */
         cli_warn(CMD, "%s", s.problems[i]);
     ps_buf out = {0};
-    if (json)
-        summary_json(&out, db, &s);
+    if (ncaptions)
+        captions_report(&out, json, db, captions, csum, ncaptions, &s);
+    else if (json)
+        summary_json(&out, db, &s, NULL);
     else
         summary_text(&out, db, &s);
     rc = cli_write_stdout(&out);

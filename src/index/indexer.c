@@ -24,6 +24,7 @@
 #include "core/buf.h"
 #include "core/file.h"
 #include "core/sha256.h"
+#include "data/photos.h"
 #include "index/blob.h"
 #include "index/scan.h"
 #include "index/store.h"
@@ -169,7 +170,7 @@ static void process(run *r, int worker, size_t j, result *res)
 
     const ps_store_row *old = jb->old;
     int64_t same = ps_store_hash_find(r->hashes, r->nhashes, res->sha256);
-    if (ps_sniff_image(data, len) == PS_IMAGE_NONE) {
+    if (!ps_photo_sniff(data, len)) { /* JPEG, PNG or WebP by their first bytes */
         set_reason(res, "not an image", NULL);
     } else if (old && old->has_sha && memcmp(old->sha256, res->sha256, 32) == 0 &&
                old->status == PS_PHOTO_OK && old->features_version == PS_FEATURES_VERSION) {

@@ -1,5 +1,5 @@
 /*
- * scan.c - the recursive folder walk and the image sniffer (see scan.h).
+ * scan.c - the recursive folder walk (see scan.h).
  */
 #include "index/scan.h"
 
@@ -255,25 +255,4 @@ int ps_scan_in_unreadable(const ps_scan *s, const char *rel)
             return 1;
     }
     return 0;
-}
-
-ps_image_kind ps_sniff_image(const unsigned char *d, size_t n)
-{
-    if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
-        return PS_IMAGE_JPEG;
-    if (n >= 8 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0)
-        return PS_IMAGE_PNG;
-    if (n >= 12 && memcmp(d, "RIFF", 4) == 0 && memcmp(d + 8, "WEBP", 4) == 0)
-        return PS_IMAGE_WEBP;
-    return PS_IMAGE_NONE;
-}
-
-const char *ps_image_kind_name(ps_image_kind k)
-{
-    switch (k) {
-    case PS_IMAGE_JPEG: return "JPEG";
-    case PS_IMAGE_PNG: return "PNG";
-    case PS_IMAGE_WEBP: return "WebP";
-    default: return "not an image";
-    }
 }

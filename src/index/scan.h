@@ -1,6 +1,5 @@
 /*
- * scan.h - list the regular files under a folder, recursively, and tell
- * photos from other files by their first bytes.
+ * scan.h - list the regular files under a folder, recursively.
  *
  * The walk follows symbolic links (a photo library often links folders in)
  * but enters each directory (device + inode) at most once, so link loops
@@ -49,19 +48,5 @@ void ps_scan_free(ps_scan *s);
 
 /* 1 if rel lies in one of the unreadable folders. */
 int ps_scan_in_unreadable(const ps_scan *s, const char *rel);
-
-/* What the first bytes of a file say it is. */
-typedef enum ps_image_kind {
-    PS_IMAGE_NONE = 0,
-    PS_IMAGE_JPEG,
-    PS_IMAGE_PNG,
-    PS_IMAGE_WEBP,
-} ps_image_kind;
-
-#define PS_SNIFF_BYTES 12
-
-/* Classify by magic bytes (needs at most PS_SNIFF_BYTES of the file). */
-ps_image_kind ps_sniff_image(const unsigned char *data, size_t len);
-const char *ps_image_kind_name(ps_image_kind k);
 
 #endif

@@ -609,6 +609,23 @@ int ps_store_refresh_restrictions(ps_store *st, ps_error *err)
                          err);
 }
 
+int ps_store_caption_counts(ps_store *st, const char *source, size_t *n, size_t *blocked, ps_error *err)
+{
+    sqlite3_stmt *s;
+    if (prepare(st, &s, "SELECT count(*), coalesce(sum(blocked), 0) FROM captions WHERE source=?1", err))
+        return -1;
+    sqlite3_bind_text(s, 1, source, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *n = (size_t)sqlite3_column_int64(s, 0);
+        *blocked = (size_t)sqlite3_column_int64(s, 1);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW)
+        return store_fail(st, rc, "counting captions", err);
+    return 0;
+}
+
 int ps_store_each_photo(ps_store *st, const char *scorer, ps_store_photo_fn fn, void *ctx,
                         ps_error *err)
 {
@@ -716,6 +733,8 @@ int ps_store_get_stats(ps_store *st, ps_store_stats *out, ps_error *err)
                    query_int(st, "SELECT count(*) FROM photos WHERE status<>0", &out->skipped, err) ||
                    query_int(st, "SELECT count(*) FROM photos WHERE status=0 AND restricted<>0",
                              &out->restricted, err) ||
+                   query_int(st, "SELECT count(*) FROM photos WHERE status=0 AND (restricted & 1)",
+                             &out->restricted_by_captions, err) ||
                    query_int(st, "SELECT count(*) FROM captions", &out->captions, err) ||
                    query_int(st, "SELECT count(*) FROM captions WHERE blocked", &out->blocked_captions,
                              err) ||

@@ -123,6 +123,8 @@ int ps_store_set_classifier_flag(ps_store *st, int64_t id, int on, ps_error *err
 int ps_store_put_caption(ps_store *st, const char *caption_id, const char *photo_name,
                          const char *text, int blocked, const char *source, ps_error *err);
 int ps_store_refresh_restrictions(ps_store *st, ps_error *err);
+/* Captions imported from `source`, and how many of them are blocked. */
+int ps_store_caption_counts(ps_store *st, const char *source, size_t *n, size_t *blocked, ps_error *err);
 
 /* One indexed (ok) photo as the search engine loads it.  Pointers are valid
  * only during the callback. */
@@ -152,7 +154,10 @@ int ps_store_put_embeddings(ps_store *st, const char *scorer, const int64_t *ids
                             size_t n, size_t dim, ps_error *err);
 
 typedef struct ps_store_stats {
-    int64_t roots, ok, skipped, restricted, captions, blocked_captions, embeddings;
+    int64_t roots, ok, skipped;
+    int64_t restricted;             /* ok photos restricted for any reason */
+    int64_t restricted_by_captions; /* ok photos with a blocked caption */
+    int64_t captions, blocked_captions, embeddings;
 } ps_store_stats;
 int ps_store_get_stats(ps_store *st, ps_store_stats *out, ps_error *err);
 
