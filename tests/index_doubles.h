@@ -28,6 +28,7 @@
 #include "core/error.h"
 #include "index/indexer.h"
 #include "index/rule.h"
+#include "index/search.h"
 #include "nn/features.h"
 #include "policy/policy.h"
 #include "score/scorer.h"
@@ -173,6 +174,10 @@ static inline int tx_rule_check(const void *ctx, const char *t, size_t n, ps_pol
 }
 
 __attribute__((unused)) static const ps_rule tx_rule = {tx_rule_check, NULL};
+
+/* Engine options for tests: exact float32 rows unless a test asks for
+ * float16. */
+#define TX_OPTS(ms) (&(ps_engine_opts){.busy_ms = (ms), .precision = PS_ENGINE_F32, .threads = 2})
 
 /* ---- file helpers ---------------------------------------------------- */
 

@@ -55,7 +55,7 @@ TEST(ranks_by_dot_product_best_first)
 {
     char *db = make_library("rank", NULL);
     ps_error err = {{0}};
-    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, 1000, &err);
+    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(1000), &err);
     CHECK(e != NULL);
     ps_engine_info info;
     ps_engine_get_info(e, &info);
@@ -97,7 +97,7 @@ TEST(ranks_by_dot_product_best_first)
 
     /* Second open reads the cache. */
     ps_engine_close(e);
-    e = ps_engine_open(db, &tx_scorer, &tx_rule, 1000, &err);
+    e = ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(1000), &err);
     ps_engine_get_info(e, &info);
     CHECK_INT(info.cached, 5);
     CHECK_INT(info.computed, 0);
@@ -109,7 +109,7 @@ TEST(blocked_query_gets_only_the_disclaimer)
 {
     char *db = make_library("blocked", NULL);
     ps_error err = {{0}};
-    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, 1000, &err);
+    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(1000), &err);
     ps_results r;
     const char *q = "two kids on a beach";
     CHECK_INT(ps_engine_search(e, q, strlen(q), 10, &r, &err), 0);
@@ -132,7 +132,7 @@ TEST(bad_queries_are_refused_with_a_reason)
 {
     char *db = make_library("badq", NULL);
     ps_error err = {{0}};
-    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, 1000, &err);
+    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(1000), &err);
     ps_results r;
     CHECK_INT(ps_engine_search(e, "", 0, 10, &r, &err), PS_SEARCH_BAD_QUERY);
     CHECK_CONTAINS(err.msg, "the query is empty");
@@ -166,7 +166,7 @@ TEST(bad_databases_give_clear_errors)
     char *d = tx_fresh_dir("baddb");
     ps_error err = {{0}};
     char *missing = tx_path(d, "missing.db");
-    CHECK(ps_engine_open(missing, &tx_scorer, &tx_rule, 100, &err) == NULL);
+    CHECK(ps_engine_open(missing, &tx_scorer, &tx_rule, TX_OPTS(100), &err) == NULL);
     CHECK_CONTAINS(err.msg, "missing.db: no index database here; build one with 'picseek index DIR");
     free(missing);
 
@@ -176,7 +176,7 @@ TEST(bad_databases_give_clear_errors)
     sqlite3_open(db, &raw);
     sqlite3_exec(raw, "PRAGMA user_version=2", NULL, NULL, NULL);
     sqlite3_close(raw);
-    CHECK(ps_engine_open(db, &tx_scorer, &tx_rule, 100, &err) == NULL);
+    CHECK(ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(100), &err) == NULL);
     CHECK_CONTAINS(err.msg, "created by a newer picseek");
     sqlite3_open(db, &raw);
     sqlite3_exec(raw, "PRAGMA user_version=1", NULL, NULL, NULL);
@@ -186,7 +186,7 @@ TEST(bad_databases_give_clear_errors)
     sqlite3_open(db, &raw);
     sqlite3_exec(raw, "PRAGMA locking_mode=EXCLUSIVE; BEGIN IMMEDIATE; DELETE FROM captions; COMMIT",
                  NULL, NULL, NULL);
-    CHECK(ps_engine_open(db, &tx_scorer, &tx_rule, 30, &err) == NULL);
+    CHECK(ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(30), &err) == NULL);
     CHECK_CONTAINS(err.msg, "locked by another program");
     sqlite3_close(raw);
 
@@ -198,7 +198,7 @@ TEST(bad_databases_give_clear_errors)
     for (long i = 4096; i < size; i++)
         fputc(0x5A, f);
     fclose(f);
-    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, 100, &err);
+    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(100), &err);
     CHECK(e == NULL);
     CHECK(strstr(err.msg, "corrupt") || strstr(err.msg, "not a picseek database"));
     CHECK_CONTAINS(err.msg, "index.db: ");
@@ -208,11 +208,11 @@ TEST(bad_databases_give_clear_errors)
     tx_write(d, "text.db", "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
                            "incididunt ut labore et dolore magna aliqua.");
     char *text = tx_path(d, "text.db");
-    CHECK(ps_engine_open(text, &tx_scorer, &tx_rule, 100, &err) == NULL);
+    CHECK(ps_engine_open(text, &tx_scorer, &tx_rule, TX_OPTS(100), &err) == NULL);
     CHECK_CONTAINS(err.msg, "text.db: not a picseek database");
     free(text);
 
-    CHECK(ps_engine_open(db, &tx_scorer, NULL, 100, &err) == NULL);
+    CHECK(ps_engine_open(db, &tx_scorer, NULL, TX_OPTS(100), &err) == NULL);
     CHECK_CONTAINS(err.msg, "no content rule");
     free(db);
     free(d);
@@ -226,7 +226,7 @@ TEST(moved_photos_are_reported_missing)
     snprintf(moved, sizeof moved, "%s.moved", root);
     CHECK_INT(rename(root, moved), 0);
     ps_error err = {{0}};
-    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, 1000, &err);
+    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(1000), &err);
     CHECK(e != NULL);
     ps_results r;
     CHECK_INT(ps_engine_search(e, "dog", 3, 3, &r, &err), 0);
@@ -244,7 +244,7 @@ TEST(changed_photo_drops_its_cached_embedding)
     char *root = NULL;
     char *db = make_library("cache", &root);
     ps_error err = {{0}};
-    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, 1000, &err);
+    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(1000), &err);
     ps_engine_close(e);
     tx_photo(root, "cat.jpg", "dog dog dog");
     tx_set_mtime(root, "cat.jpg", 1000000000);
@@ -253,7 +253,7 @@ TEST(changed_photo_drops_its_cached_embedding)
     CHECK_INT(ps_index_run(&o, &s, &err), 0);
     CHECK_INT(s.updated, 1);
     ps_index_summary_free(&s);
-    e = ps_engine_open(db, &tx_scorer, &tx_rule, 1000, &err);
+    e = ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(1000), &err);
     ps_engine_info info;
     ps_engine_get_info(e, &info);
     CHECK_INT(info.cached, 4);
@@ -274,7 +274,7 @@ TEST(changed_photo_drops_its_cached_embedding)
                            NULL, NULL, NULL),
               SQLITE_OK);
     sqlite3_close(raw);
-    e = ps_engine_open(db, &tx_scorer, &tx_rule, 1000, &err);
+    e = ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(1000), &err);
     CHECK(e != NULL);
     ps_engine_get_info(e, &info);
     CHECK_INT(info.photos, 4);
@@ -291,6 +291,9 @@ static float frand(unsigned *s)
     return (float)((*s >> 8) % 2001) / 1000.0f - 1.0f;
 }
 
+/* Rank of each returned row among all rows (by exact scores), which must
+ * be its position; with float16 rows, the exact score of every returned
+ * row must be within tolerance of the k-th best exact score. */
 TEST(topk_matches_a_full_sort)
 {
     enum { ROWS = 1000, DIM = 37 };
@@ -316,8 +319,9 @@ TEST(topk_matches_a_full_sort)
         if (i != 5)
             CHECK_NEAR(ps_dot_f32(m + i * stride, q, stride), s, 1e-4);
     }
+    ps_rank_matrix mat = {.rows = ROWS, .stride = stride, .f32 = m};
     ps_ranked top[ROWS];
-    size_t n = ps_rank_topk(m, ROWS, stride, q, 150, top);
+    size_t n = ps_rank_topk(&mat, 0, ROWS, q, 150, top);
     CHECK_INT(n, 150);
     for (size_t i = 0; i < n; i++) {
         /* Rank = number of rows strictly better (score, then lower row). */
@@ -328,13 +332,91 @@ TEST(topk_matches_a_full_sort)
                 better++;
         CHECK_INT(better, i);
     }
-    CHECK_INT(ps_rank_topk(m, 3, stride, q, 10, top), 3);
-    CHECK_INT(ps_rank_topk(m, 0, stride, q, 10, top), 0);
-    CHECK_INT(ps_rank_topk(m, ROWS, stride, q, ROWS, top), ROWS);
+    CHECK_INT(ps_rank_topk(&mat, 0, 3, q, 10, top), 3);
+    CHECK_INT(ps_rank_topk(&mat, 7, 7, q, 10, top), 0);
+    CHECK_INT(ps_rank_topk(&mat, 0, ROWS, q, ROWS, top), ROWS);
     CHECK_INT(top[ROWS - 1].row, 5); /* NaN ranks last */
+
+    /* Two halves merged give the same answer as one pass. */
+    ps_ranked whole[20], parts[40];
+    CHECK_INT(ps_rank_topk(&mat, 0, ROWS, q, 20, whole), 20);
+    size_t a = ps_rank_topk(&mat, 0, 400, q, 20, parts);
+    size_t b = ps_rank_topk(&mat, 400, ROWS, q, 20, parts + a);
+    CHECK_INT(ps_rank_merge(parts, a + b, 20), 20);
+    for (int i = 0; i < 20; i++)
+        CHECK_INT(parts[i].row, whole[i].row);
+
+    /* float16 rows: the same scores within the documented precision. */
+    uint16_t *h = aligned_alloc(32, ROWS * stride * sizeof(uint16_t));
+    float *sc = malloc(ROWS * sizeof(float));
+    for (size_t i = 0; i < ROWS; i++)
+        ps_rank_row_to_f16(m + i * stride, stride, h + i * stride, &sc[i]);
+    for (size_t i = 0; i < ROWS; i++) {
+        if (i == 5)
+            continue;
+        double bound = 0;
+        for (size_t k = 0; k < DIM; k++)
+            bound += fabs(q[k]) * sc[i];
+        CHECK_NEAR(sc[i] * ps_dot_f16(h + i * stride, q, stride), score[i], bound / 2048.0 + 1e-6);
+    }
+    ps_rank_matrix mat16 = {.rows = ROWS, .stride = stride, .f16 = h, .scale = sc};
+    n = ps_rank_topk(&mat16, 0, ROWS, q, 10, top);
+    CHECK_INT(n, 10);
+    for (size_t i = 0; i < n; i++)
+        CHECK(score[top[i].row] >= score[whole[9].row] - 0.01f);
+    free(h);
+    free(sc);
     free(score);
     free(m);
     free(q);
+}
+
+/* The engine in float16 and split over threads returns what the exact
+ * single-threaded engine returns (the test data's scores are integers,
+ * exact in float16). */
+TEST(float16_and_threaded_engines_agree)
+{
+    char *root = NULL;
+    char *db = make_library("precision", &root);
+    for (int i = 0; i < 40; i++) {
+        char name[32], words[64];
+        snprintf(name, sizeof name, "extra/%02d.jpg", i);
+        snprintf(words, sizeof words, "%s %s", i % 3 ? "dog" : "cat", i % 5 ? "park" : "sea");
+        tx_photo(root, name, words);
+    }
+    ps_index_opts o = {.db_path = db, .root = root, .extract = tx_extract};
+    ps_index_summary s;
+    ps_error err = {{0}};
+    CHECK_INT(ps_index_run(&o, &s, &err), 0);
+    ps_index_summary_free(&s);
+    ps_engine *exact = ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(1000), &err);
+    ps_engine_opts eo;
+    ps_engine_opts_default(&eo);
+    eo.threads = 3;
+    eo.split_values = 1; /* split even this small index */
+    ps_engine *fast = ps_engine_open(db, &tx_scorer, &tx_rule, &eo, &err);
+    CHECK(exact && fast);
+    ps_engine_info info;
+    ps_engine_get_info(fast, &info);
+    CHECK_INT(info.precision, PS_ENGINE_F16);
+    const char *queries[] = {"dog", "park sea", "cat dog park", "beach ball"};
+    for (int qi = 0; qi < 4; qi++) {
+        ps_results a, b;
+        CHECK_INT(ps_engine_search(exact, queries[qi], strlen(queries[qi]), 12, &a, &err), 0);
+        CHECK_INT(ps_engine_search(fast, queries[qi], strlen(queries[qi]), 12, &b, &err), 0);
+        CHECK_INT(a.n, 12);
+        CHECK_INT(b.n, a.n);
+        for (size_t i = 0; i < a.n && i < b.n; i++) {
+            CHECK_INT(b.hits[i].id, a.hits[i].id);
+            CHECK_NEAR(b.hits[i].raw, a.hits[i].raw, 1e-3 * fabs(a.hits[i].raw) + 1e-6);
+        }
+        ps_results_free(&a);
+        ps_results_free(&b);
+    }
+    ps_engine_close(exact);
+    ps_engine_close(fast);
+    free(root);
+    free(db);
 }
 
 typedef struct search_thread {
@@ -363,7 +445,7 @@ TEST(one_engine_serves_many_threads)
 {
     char *db = make_library("threads", NULL);
     ps_error err = {{0}};
-    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, 1000, &err);
+    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(1000), &err);
     pthread_t th[4];
     search_thread t[4];
     for (int i = 0; i < 4; i++) {
@@ -411,7 +493,7 @@ TEST(search_works_while_indexing)
     size_t last = 0, opens = 0, errors = 0, shrank = 0;
     for (int i = 0; i < 40; i++) {
         ps_error err = {{0}};
-        ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, 5000, &err);
+        ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(5000), &err);
         if (!e) {
             fprintf(stderr, "open while indexing: %s\n", err.msg);
             errors++;
@@ -437,7 +519,7 @@ TEST(search_works_while_indexing)
     CHECK_INT(shrank, 0);
     CHECK_INT(opens, 40);
     ps_error err = {{0}};
-    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, 1000, &err);
+    ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, TX_OPTS(1000), &err);
     ps_engine_info info;
     ps_engine_get_info(e, &info);
     CHECK_INT(info.photos, 65);
@@ -455,6 +537,7 @@ int main(void)
     RUN(moved_photos_are_reported_missing);
     RUN(changed_photo_drops_its_cached_embedding);
     RUN(topk_matches_a_full_sort);
+    RUN(float16_and_threaded_engines_agree);
     RUN(one_engine_serves_many_threads);
     RUN(search_works_while_indexing);
     return test_summary();

@@ -149,12 +149,15 @@ int cmd_search(int argc, char **argv)
         rc = cli_usage(CMD, "%s", err.msg);
         goto out;
     }
+    ps_engine_opts eo;
+    ps_engine_opts_default(&eo);
+    eo.busy_ms = wait_ms;
     int src = 0;
     if (r.policy.blocked) {
         r.blocked = true;
     } else {
         if (!(scorer = cli_scorer_open(models, &err)) ||
-            !(e = ps_engine_open(db, scorer, &rule.rule, wait_ms, &err))) {
+            !(e = ps_engine_open(db, scorer, &rule.rule, &eo, &err))) {
             rc = cli_fail(CMD, &err);
             goto out;
         }

@@ -3,6 +3,7 @@
  */
 #include "index/search.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,10 +18,14 @@
 struct ps_engine {
     const ps_scorer *scorer;
     ps_rule rule;
+    int threads;
+    size_t split_values;
     size_t n, cap, dim, stride;
-    float *mat;     /* n x stride, PS_RANK_ALIGN-aligned */
-    int64_t *ids;   /* n */
-    char **paths;   /* n absolute paths */
+    float *mat;      /* PS_ENGINE_F32: n x stride, PS_RANK_ALIGN-aligned */
+    uint16_t *mat16; /* PS_ENGINE_F16: n x stride halves ... */
+    float *scale;    /* ... and n row scales */
+    int64_t *ids;    /* n */
+    char **paths;    /* n absolute paths */
     unsigned char *restricted;
     ps_engine_info info;
 };
@@ -30,34 +35,73 @@ typedef struct loader {
     ps_engine *e;
     ps_store *st;
     ps_features *feat;
-    int64_t *new_ids; /* rows whose embedding was computed now */
+    float *row;       /* one float32 row, aligned */
+    int64_t *new_ids; /* photos whose embedding was computed now ... */
+    float *new_vecs;  /* ... and those embeddings (dim floats each) */
     size_t nnew, capnew;
     ps_buf path;
 } loader;
 
-static void grow(ps_engine *e)
+void ps_engine_opts_default(ps_engine_opts *o)
 {
-    size_t ncap = e->cap ? 2 * e->cap : 1024;
-    float *m = aligned_alloc(PS_RANK_ALIGN, ncap * e->stride * sizeof(float));
-    if (!m)
+    o->busy_ms = -1;
+    o->precision = PS_ENGINE_F16;
+    o->threads = 2;
+    o->split_values = 0;
+}
+
+static void *xaligned(size_t bytes)
+{
+    void *p = aligned_alloc(PS_RANK_ALIGN, (bytes + PS_RANK_ALIGN - 1) / PS_RANK_ALIGN * PS_RANK_ALIGN);
+    if (!p)
         abort();
-    if (e->n)
-        memcpy(m, e->mat, e->n * e->stride * sizeof(float));
-    free(e->mat);
-    e->mat = m;
-    e->ids = ps_xrealloc(e->ids, ncap * sizeof *e->ids);
-    e->paths = ps_xrealloc(e->paths, ncap * sizeof *e->paths);
-    e->restricted = ps_xrealloc(e->restricted, ncap);
-    e->cap = ncap;
+    return p;
+}
+
+/* Room for `cap` rows (the count is taken first, so this runs once unless
+ * photos were added between the count and the read). */
+static void reserve(ps_engine *e, size_t cap)
+{
+    if (cap <= e->cap)
+        return;
+    if (e->info.precision == PS_ENGINE_F32) {
+        float *m = xaligned(cap * e->stride * sizeof(float));
+        if (e->n)
+            memcpy(m, e->mat, e->n * e->stride * sizeof(float));
+        free(e->mat);
+        e->mat = m;
+    } else {
+        uint16_t *m = xaligned(cap * e->stride * sizeof(uint16_t));
+        if (e->n)
+            memcpy(m, e->mat16, e->n * e->stride * sizeof(uint16_t));
+        free(e->mat16);
+        e->mat16 = m;
+        e->scale = ps_xrealloc(e->scale, cap * sizeof *e->scale);
+    }
+    e->ids = ps_xrealloc(e->ids, cap * sizeof *e->ids);
+    e->paths = ps_xrealloc(e->paths, cap * sizeof *e->paths);
+    e->restricted = ps_xrealloc(e->restricted, cap);
+    e->cap = cap;
+}
+
+static void remember_new(loader *l, int64_t id, const float *vec)
+{
+    size_t dim = l->e->dim;
+    if (l->nnew == l->capnew) {
+        l->capnew = l->capnew ? 2 * l->capnew : 256;
+        l->new_ids = ps_xrealloc(l->new_ids, l->capnew * sizeof *l->new_ids);
+        l->new_vecs = ps_xrealloc(l->new_vecs, l->capnew * dim * sizeof(float));
+    }
+    l->new_ids[l->nnew] = id;
+    memcpy(l->new_vecs + l->nnew * dim, vec, dim * sizeof(float));
+    l->nnew++;
 }
 
 static int load_row(void *ctx, const ps_store_photo *p, ps_error *err)
 {
     loader *l = ctx;
     ps_engine *e = l->e;
-    if (e->n == e->cap)
-        grow(e);
-    float *row = e->mat + e->n * e->stride;
+    float *row = l->row;
     memset(row, 0, e->stride * sizeof(float));
     if (p->embedding && p->embedding_len == e->dim * sizeof(float)) {
         memcpy(row, p->embedding, e->dim * sizeof(float));
@@ -73,13 +117,15 @@ static int load_row(void *ctx, const ps_store_photo *p, ps_error *err)
             e->info.unusable++;
             return 0;
         }
-        if (l->nnew == l->capnew) {
-            l->capnew = l->capnew ? 2 * l->capnew : 256;
-            l->new_ids = ps_xrealloc(l->new_ids, l->capnew * sizeof *l->new_ids);
-        }
-        l->new_ids[l->nnew++] = p->id;
+        remember_new(l, p->id, row);
         e->info.computed++;
     }
+    if (e->n == e->cap)
+        reserve(e, e->cap ? 2 * e->cap : 1024);
+    if (e->info.precision == PS_ENGINE_F32)
+        memcpy(e->mat + e->n * e->stride, row, e->stride * sizeof(float));
+    else
+        ps_rank_row_to_f16(row, e->stride, e->mat16 + e->n * e->stride, &e->scale[e->n]);
     ps_buf_clear(&l->path);
     ps_buf_printf(&l->path, "%s%s%s", p->root, strcmp(p->root, "/") == 0 ? "" : "/", p->rel);
     e->ids[e->n] = p->id;
@@ -96,27 +142,34 @@ static void save_cache(ps_engine *e, ps_store *st, const loader *l)
 {
     if (!l->nnew || ps_store_readonly(st))
         return;
-    float *vecs = ps_xmalloc(l->nnew * e->dim * sizeof(float));
-    int64_t *ids = ps_xmalloc(l->nnew * sizeof *ids);
-    size_t k = 0, j = 0;
-    /* new_ids is in row order (ascending id), as are e->ids. */
-    for (size_t i = 0; i < e->n && k < l->nnew; i++) {
-        if (e->ids[i] != l->new_ids[k])
-            continue;
-        ids[j] = e->ids[i];
-        memcpy(vecs + j * e->dim, e->mat + i * e->stride, e->dim * sizeof(float));
-        j++;
-        k++;
-    }
     ps_error ignored;
-    e->info.cache_saved = ps_store_put_embeddings(st, e->scorer->name, ids, vecs, j, e->dim, &ignored) == 0;
-    free(vecs);
-    free(ids);
+    e->info.cache_saved =
+        ps_store_put_embeddings(st, e->scorer->name, l->new_ids, l->new_vecs, l->nnew, e->dim, &ignored) == 0;
+}
+
+/* Read every photo in one read transaction (one snapshot, so the count
+ * taken first holds). */
+static int load_all(ps_engine *e, ps_store *st, loader *l, ps_error *err)
+{
+    if (ps_store_exec(st, "BEGIN", err))
+        return -1;
+    int64_t n = 0;
+    int rc = ps_store_count_ok(st, &n, err);
+    if (rc == 0) {
+        reserve(e, n > 0 ? (size_t)n : 1);
+        rc = ps_store_each_photo(st, e->scorer->name, load_row, l, err);
+    }
+    ps_store_rollback(st); /* ends the read transaction */
+    return rc;
 }
 
 ps_engine *ps_engine_open(const char *db_path, const ps_scorer *scorer, const ps_rule *rule,
-                          int busy_ms, ps_error *err)
+                          const ps_engine_opts *opts, ps_error *err)
 {
+    ps_engine_opts o;
+    ps_engine_opts_default(&o);
+    if (opts)
+        o = *opts;
     if (!scorer || scorer->dim == 0 || scorer->dim > (1u << 16)) {
         ps_errorf(err, "the scorer has an invalid embedding dimension");
         return NULL;
@@ -125,20 +178,26 @@ ps_engine *ps_engine_open(const char *db_path, const ps_scorer *scorer, const ps
         ps_errorf(err, "no content rule given");
         return NULL;
     }
-    ps_store *st = ps_store_open(db_path, PS_STORE_OPEN, busy_ms, err);
+    ps_store *st = ps_store_open(db_path, PS_STORE_OPEN, o.busy_ms, err);
     if (!st)
         return NULL;
     ps_engine *e = ps_xcalloc(1, sizeof *e);
     e->scorer = scorer;
     e->rule = *rule;
+    e->threads = o.threads > 0 ? (o.threads > 16 ? 16 : o.threads) : 2;
+    e->split_values = o.split_values ? o.split_values : PS_ENGINE_SPLIT_VALUES;
     e->dim = scorer->dim;
     e->stride = ps_rank_stride(scorer->dim);
+    e->info.precision = o.precision == PS_ENGINE_F32 ? PS_ENGINE_F32 : PS_ENGINE_F16;
     loader l = {.e = e, .st = st, .feat = ps_xmalloc(sizeof(ps_features))};
-    int rc = ps_store_each_photo(st, scorer->name, load_row, &l, err);
+    l.row = xaligned(e->stride * sizeof(float));
+    int rc = load_all(e, st, &l, err);
     if (rc == 0)
         save_cache(e, st, &l);
     free(l.feat);
+    free(l.row);
     free(l.new_ids);
+    free(l.new_vecs);
     ps_buf_free(&l.path);
     ps_store_close(st);
     if (rc != 0) {
@@ -147,7 +206,10 @@ ps_engine *ps_engine_open(const char *db_path, const ps_scorer *scorer, const ps
     }
     e->info.photos = e->n;
     e->info.dim = e->dim;
-    e->info.bytes = sizeof *e + e->cap * (e->stride * sizeof(float) + sizeof(int64_t) + sizeof(char *) + 1);
+    size_t width = e->info.precision == PS_ENGINE_F32 ? sizeof(float) : sizeof(uint16_t);
+    e->info.bytes = sizeof *e + e->cap * (e->stride * width + sizeof(int64_t) + sizeof(char *) + 1);
+    if (e->info.precision == PS_ENGINE_F16)
+        e->info.bytes += e->cap * sizeof(float);
     for (size_t i = 0; i < e->n; i++)
         e->info.bytes += strlen(e->paths[i]) + 1;
     return e;
@@ -161,6 +223,8 @@ void ps_engine_close(ps_engine *e)
         free(e->paths[i]);
     free(e->paths);
     free(e->mat);
+    free(e->mat16);
+    free(e->scale);
     free(e->ids);
     free(e->restricted);
     free(e);
@@ -199,6 +263,58 @@ int ps_query_check(const char *q, size_t len, ps_error *err)
     return 0;
 }
 
+typedef struct rank_part {
+    const ps_rank_matrix *m;
+    size_t row0, row1, k, n;
+    const float *q;
+    ps_ranked *out;
+} rank_part;
+
+static void *rank_part_main(void *p)
+{
+    rank_part *r = p;
+    r->n = ps_rank_topk(r->m, r->row0, r->row1, r->q, r->k, r->out);
+    return NULL;
+}
+
+/* Top k of all rows; a large matrix is split over e->threads threads (the
+ * scan is bound by memory bandwidth, which one core does not exhaust). */
+static size_t rank_all(const ps_engine *e, const float *q, size_t k, ps_ranked *top)
+{
+    ps_rank_matrix m = {.rows = e->n, .stride = e->stride, .f32 = e->mat, .f16 = e->mat16, .scale = e->scale};
+    int t = e->threads;
+    if (t < 2 || e->n < (size_t)t || e->n * e->stride < e->split_values)
+        return ps_rank_topk(&m, 0, e->n, q, k, top);
+    rank_part parts[16];
+    pthread_t th[16];
+    int started[16] = {0};
+    ps_ranked *cand = ps_xmalloc((size_t)t * k * sizeof *cand);
+    for (int i = 0; i < t; i++) {
+        parts[i] = (rank_part){&m, e->n * (size_t)i / (size_t)t, e->n * (size_t)(i + 1) / (size_t)t, k, 0, q,
+                               cand + (size_t)i * k};
+        /* Part 0 runs here; a part whose thread cannot start runs here too. */
+        if (i > 0)
+            started[i] = pthread_create(&th[i], NULL, rank_part_main, &parts[i]) == 0;
+    }
+    rank_part_main(&parts[0]);
+    for (int i = 1; i < t; i++) {
+        if (started[i])
+            pthread_join(th[i], NULL);
+        else
+            rank_part_main(&parts[i]);
+    }
+    /* Compact the parts' candidates and keep the best k. */
+    size_t total = 0;
+    for (int i = 0; i < t; i++) {
+        memmove(cand + total, parts[i].out, parts[i].n * sizeof *cand);
+        total += parts[i].n;
+    }
+    size_t n = ps_rank_merge(cand, total, k);
+    memcpy(top, cand, n * sizeof *top);
+    free(cand);
+    return n;
+}
+
 int ps_engine_search(const ps_engine *e, const char *q, size_t len, size_t k, ps_results *out,
                      ps_error *err)
 {
@@ -217,16 +333,14 @@ int ps_engine_search(const ps_engine *e, const char *q, size_t len, size_t k, ps
         k = 1;
     if (k > PS_SEARCH_MAX_K)
         k = PS_SEARCH_MAX_K;
-    float *qv = aligned_alloc(PS_RANK_ALIGN, e->stride * sizeof(float));
-    if (!qv)
-        abort();
+    float *qv = xaligned(e->stride * sizeof(float));
     memset(qv, 0, e->stride * sizeof(float));
     if (e->scorer->embed_query(e->scorer, q, len, qv, err) != 0) {
         free(qv);
         return PS_SEARCH_BAD_QUERY;
     }
     ps_ranked *top = ps_xmalloc(k * sizeof *top);
-    size_t n = ps_rank_topk(e->mat, e->n, e->stride, qv, k, top);
+    size_t n = rank_all(e, qv, k, top);
     out->hits = ps_xcalloc(n ? n : 1, sizeof *out->hits);
     for (size_t i = 0; i < n; i++) {
         ps_hit *h = &out->hits[i];

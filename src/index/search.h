@@ -2,19 +2,21 @@
  * search.h - the search engine: open once, query many times, from any
  * number of threads.
  *
- *   ps_engine *e = ps_engine_open("picseek.db", scorer, &rule, -1, &err);
+ *   ps_engine *e = ps_engine_open("picseek.db", scorer, &rule, NULL, &err);
  *   ps_results r;
  *   if (ps_engine_search(e, "a dog on a beach", 16, 10, &r, &err) == 0) { ... }
  *   ps_results_free(&r);
  *   ps_engine_close(e);
  *
  * Opening loads every indexed photo's embedding for the scorer into one
- * contiguous, aligned float matrix: from the database's cache where
+ * contiguous, aligned matrix (float16 by default, rank.h): from the
+ * database's cache where
  * present, else computed from the stored features with scorer->embed_photo
  * (and written back to the cache when the database is writable).  After
  * that the engine never touches the database: it is an immutable snapshot
  * (reopen to see photos indexed since), and a query is one pass of AVX2 dot
- * products with a top-k heap (rank.h).
+ * products with a top-k heap (rank.h), split over opts.threads threads
+ * when the matrix is large (more than PS_ENGINE_SPLIT_VALUES values).
  *
  * A query is checked in this order: it must be non-empty, at most
  * PS_QUERY_MAX_BYTES long, valid UTF-8 without NUL bytes; then the content
@@ -39,6 +41,7 @@
 #include "score/scorer.h"
 
 #define PS_QUERY_MAX_BYTES 1000
+#define PS_ENGINE_SPLIT_VALUES (4u << 20)
 #define PS_SEARCH_MAX_K 1000
 /* ps_engine_search's return value when the query itself is unusable (the
  * caller's input: usage error / HTTP 400), as opposed to -1 (failure). */
@@ -46,10 +49,26 @@
 
 typedef struct ps_engine ps_engine;
 
-/* busy_ms < 0: PS_STORE_BUSY_MS.  Fails, with a message naming the file,
- * for a missing, locked, corrupt, foreign or newer database. */
+enum ps_engine_precision {
+    PS_ENGINE_F16 = 0, /* float16 rows with a per-row scale (default): half the
+                        * memory and scan time; scores within ~2^-11 relative */
+    PS_ENGINE_F32 = 1, /* exact float32 rows */
+};
+
+typedef struct ps_engine_opts {
+    int busy_ms;   /* lock wait; < 0: PS_STORE_BUSY_MS */
+    int precision; /* PS_ENGINE_F16 or PS_ENGINE_F32 */
+    int threads;   /* threads one query may use on a large index; <= 0: 2 */
+    size_t split_values; /* "large": rows x stride at least this; 0: PS_ENGINE_SPLIT_VALUES */
+} ps_engine_opts;
+
+/* busy_ms -1, float16, 2 threads. */
+void ps_engine_opts_default(ps_engine_opts *o);
+
+/* opts may be NULL (defaults).  Fails, with a message naming the file, for
+ * a missing, locked, corrupt, foreign or newer database. */
 ps_engine *ps_engine_open(const char *db_path, const ps_scorer *scorer, const ps_rule *rule,
-                          int busy_ms, ps_error *err);
+                          const ps_engine_opts *opts, ps_error *err);
 void ps_engine_close(ps_engine *e);
 
 typedef struct ps_engine_info {
@@ -59,6 +78,7 @@ typedef struct ps_engine_info {
     size_t computed;   /* embeddings computed at open */
     size_t unusable;   /* photos left out: features of another version or damaged */
     bool cache_saved;  /* computed embeddings were written to the cache */
+    int precision;     /* PS_ENGINE_F16 or PS_ENGINE_F32 */
     size_t bytes;      /* memory held by the engine */
 } ps_engine_info;
 void ps_engine_get_info(const ps_engine *e, ps_engine_info *out);

@@ -609,6 +609,11 @@ int ps_store_refresh_restrictions(ps_store *st, ps_error *err)
                          err);
 }
 
+int ps_store_count_ok(ps_store *st, int64_t *n, ps_error *err)
+{
+    return query_int(st, "SELECT count(*) FROM photos WHERE status=0", n, err);
+}
+
 int ps_store_caption_counts(ps_store *st, const char *source, size_t *n, size_t *blocked, ps_error *err)
 {
     sqlite3_stmt *s;

@@ -143,6 +143,9 @@ typedef int (*ps_store_photo_fn)(void *ctx, const ps_store_photo *p, ps_error *e
 int ps_store_each_photo(ps_store *st, const char *scorer, ps_store_photo_fn fn, void *ctx,
                         ps_error *err);
 
+/* Number of ok photos. */
+int ps_store_count_ok(ps_store *st, int64_t *n, ps_error *err);
+
 /* Read and decode one photo's features.  Returns 0, 1 when the photo has
  * no usable features (none stored, another features version, damaged
  * blob: err says which), or -1 on a database error. */
