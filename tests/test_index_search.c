@@ -218,6 +218,36 @@ TEST(bad_databases_give_clear_errors)
     free(d);
 }
 
+TEST(empty_index_answers_with_no_photos)
+{
+    char *d = tx_fresh_dir("empty_index");
+    char *root = tx_path(d, "p");
+    char *db = tx_path(d, "x.db");
+    mkdir(root, 0755);
+    tx_write(root, "notes.txt", "not a photo");
+    ps_index_opts o = {.db_path = db, .root = root, .extract = tx_extract};
+    ps_index_summary s;
+    ps_error err = {{0}};
+    CHECK_INT(ps_index_run(&o, &s, &err), 0);
+    ps_index_summary_free(&s);
+    for (int precision = 0; precision < 2; precision++) {
+        ps_engine_opts eo;
+        ps_engine_opts_default(&eo);
+        eo.precision = precision;
+        ps_engine *e = ps_engine_open(db, &tx_scorer, &tx_rule, &eo, &err);
+        CHECK(e != NULL);
+        ps_results r;
+        CHECK_INT(ps_engine_search(e, "dog", 3, 10, &r, &err), 0);
+        CHECK_INT(r.n, 0);
+        CHECK_INT(r.searched, 0);
+        ps_results_free(&r);
+        ps_engine_close(e);
+    }
+    free(root);
+    free(db);
+    free(d);
+}
+
 TEST(moved_photos_are_reported_missing)
 {
     char *root = NULL;
@@ -534,6 +564,7 @@ int main(void)
     RUN(blocked_query_gets_only_the_disclaimer);
     RUN(bad_queries_are_refused_with_a_reason);
     RUN(bad_databases_give_clear_errors);
+    RUN(empty_index_answers_with_no_photos);
     RUN(moved_photos_are_reported_missing);
     RUN(changed_photo_drops_its_cached_embedding);
     RUN(topk_matches_a_full_sort);
