@@ -347,7 +347,7 @@ TEST(topk_matches_a_full_sort)
             s += (double)m[i * stride + k] * q[k];
         score[i] = isnan(s) ? -INFINITY : (float)s;
         if (i != 5)
-            CHECK_NEAR(ps_dot_f32(m + i * stride, q, stride), s, 1e-4);
+            CHECK_NEAR(ps_rank_dot_f32(m + i * stride, q, stride), s, 1e-4);
     }
     ps_rank_matrix mat = {.rows = ROWS, .stride = stride, .f32 = m};
     ps_ranked top[ROWS];
@@ -387,7 +387,7 @@ TEST(topk_matches_a_full_sort)
         double bound = 0;
         for (size_t k = 0; k < DIM; k++)
             bound += fabs(q[k]) * sc[i];
-        CHECK_NEAR(sc[i] * ps_dot_f16(h + i * stride, q, stride), score[i], bound / 2048.0 + 1e-6);
+        CHECK_NEAR(sc[i] * ps_rank_dot_f16(h + i * stride, q, stride), score[i], bound / 2048.0 + 1e-6);
     }
     ps_rank_matrix mat16 = {.rows = ROWS, .stride = stride, .f16 = h, .scale = sc};
     n = ps_rank_topk(&mat16, 0, ROWS, q, 10, top);

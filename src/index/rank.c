@@ -24,7 +24,7 @@ static inline float hsum(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-float ps_dot_f32(const float *a, const float *b, size_t stride)
+float ps_rank_dot_f32(const float *a, const float *b, size_t stride)
 {
     /* Four accumulators hide the FMA latency. */
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
@@ -46,7 +46,7 @@ __attribute__((target("avx2,fma,f16c"))) static inline __m256 load_half8(const u
     return _mm256_cvtph_ps(_mm_load_si128((const __m128i *)p));
 }
 
-__attribute__((target("avx2,fma,f16c"))) float ps_dot_f16(const uint16_t *a, const float *b, size_t stride)
+__attribute__((target("avx2,fma,f16c"))) float ps_rank_dot_f16(const uint16_t *a, const float *b, size_t stride)
 {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
@@ -151,10 +151,10 @@ size_t ps_rank_topk(const ps_rank_matrix *m, size_t row0, size_t row1, const flo
     size_t n = 0;
     if (m->f16) {
         for (size_t i = row0; i < row1; i++)
-            offer(out, &n, k, (uint32_t)i, m->scale[i] * ps_dot_f16(m->f16 + i * m->stride, q, m->stride));
+            offer(out, &n, k, (uint32_t)i, m->scale[i] * ps_rank_dot_f16(m->f16 + i * m->stride, q, m->stride));
     } else {
         for (size_t i = row0; i < row1; i++)
-            offer(out, &n, k, (uint32_t)i, ps_dot_f32(m->f32 + i * m->stride, q, m->stride));
+            offer(out, &n, k, (uint32_t)i, ps_rank_dot_f32(m->f32 + i * m->stride, q, m->stride));
     }
     heap_sort(out, n);
     return n;

@@ -38,8 +38,8 @@ typedef struct ps_rank_matrix {
 size_t ps_rank_stride(size_t dim);
 
 /* Dot products of stride-length, aligned vectors. */
-float ps_dot_f32(const float *a, const float *b, size_t stride);
-float ps_dot_f16(const uint16_t *a, const float *b, size_t stride);
+float ps_rank_dot_f32(const float *a, const float *b, size_t stride);
+float ps_rank_dot_f16(const uint16_t *a, const float *b, size_t stride);
 
 /* Convert one float32 row to float16 and its scale. */
 void ps_rank_row_to_f16(const float *src, size_t stride, uint16_t *dst, float *scale);
