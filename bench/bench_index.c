@@ -16,7 +16,7 @@
  *   - SHA-256 throughput on a photo-sized buffer (the indexer hashes every
  *     new or changed file).
  *
- *   bench_index [DIM] [MAX_PHOTOS] [TMPDIR]     (defaults: 1122 100000 /tmp)
+ *   bench_index [DIM] [MAX_PHOTOS] [TMPDIR] [MIN_PHOTOS]   (defaults: 1122 100000 /tmp 1000)
  */
 #include <math.h>
 #include <sqlite3.h>
@@ -321,8 +321,9 @@ int main(int argc, char **argv)
     size_t dim = argc > 1 ? (size_t)atol(argv[1]) : 1122;
     size_t max = argc > 2 ? (size_t)atol(argv[2]) : 100000;
     const char *dir = argc > 3 ? argv[3] : "/tmp";
+    size_t min = argc > 4 ? (size_t)atol(argv[4]) : 1000;
     if (dim < 1 || dim > 4096) {
-        fprintf(stderr, "usage: bench_index [DIM] [MAX_PHOTOS] [TMPDIR]\n");
+        fprintf(stderr, "usage: bench_index [DIM] [MAX_PHOTOS] [TMPDIR] [MIN_PHOTOS]\n");
         return 2;
     }
     proj p = {.dim = dim, .w = malloc(dim * sizeof(float))};
@@ -334,7 +335,7 @@ int main(int argc, char **argv)
     printf("bench_index: features blob %zu B (float16), %zu B as float32\n",
            (size_t)(PS_BLOB_HEADER + 2 * PS_FEATURE_VALUES), (size_t)(PS_BLOB_HEADER + 4 * PS_FEATURE_VALUES));
     bench_sha();
-    for (size_t n = 1000; n <= max; n *= 10)
+    for (size_t n = min ? min : 1000; n <= max; n *= 10)
         bench_size(dir, n, &scorer);
     free(p.w);
     return 0;

@@ -101,5 +101,26 @@ fi
 run 0 '"files": 1' "$BIN" index photos --db photos/inside.db --json
 run 0 '"processed": 0' "$BIN" index photos --db photos/inside.db --json
 
+# --- real photos through the real models (when the dataset and models are here) ---
+D=${PICSEEK_SHARED:-}/dataset/test_images
+if [ -d "$D" ] && [ -r "${PICSEEK_SHARED:-}/models/mobilenet_v2_1.0_224_quant.tflite" ]; then
+  mkdir -p real
+  for f in $(ls "$D" | grep '\.jpg$' | head -3); do cp "$D/$f" real/; done
+  first=$(ls real | head -1)
+  head -c 3000 "real/$first" > real/truncated.jpg
+  echo "not really a photo" > real/fake.jpg
+  out=$("$BIN" index real --db real.db --json 2>&1)
+  if [[ "$out" == *'"added": 3'* && "$out" == *'"skipped": 2'* && "$out" == *'"reason": "JPEG file is truncated'* ]]; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: real photos:"; echo "$out"; fi
+  touch real/"$first"                       # new mtime, same bytes: not decoded again
+  run 0 '"processed": 0' "$BIN" index real --db real.db --json
+  printf 'trailing bytes' >> real/"$first"  # changed content: read again
+  run 0 '"updated": 1' "$BIN" index real --db real.db --json
+  rm real/"$first"
+  run 0 '"removed": 1' "$BIN" index real --db real.db --json
+else
+  echo "skipped: real photos (dataset or models not found)"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -67,7 +67,7 @@ TEST(incremental_runs_redo_only_what_changed)
     CHECK_INT(atomic_load(&tx.calls), 4); /* the three photos and the corrupt one */
     CHECK_STR(skip_reason(&s, ".DS_Store"), "not an image");
     CHECK_STR(skip_reason(&s, "readme.txt"), "not an image");
-    CHECK_CONTAINS(skip_reason(&s, "trip/broken.jpg"), "corrupt JPEG data");
+    CHECK_STR(skip_reason(&s, "trip/broken.jpg"), "corrupt JPEG data: premature end of data segment");
     CHECK(pl.calls >= 2);
     CHECK_INT(pl.finished, 1);
     CHECK_INT(pl.total, 6);

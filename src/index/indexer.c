@@ -192,7 +192,13 @@ static void process(run *r, int worker, size_t j, result *res)
             free(res->features);
             res->features = NULL;
             if (rc == PS_EXTRACT_SKIP) {
-                set_reason(res, e.msg[0] ? e.msg : "the photo could not be decoded", NULL);
+                /* The reason goes next to the file's name: drop the path the
+                 * decoder put in front of its message. */
+                const char *why = e.msg;
+                size_t pl = strlen(path);
+                if (strncmp(why, path, pl) == 0 && why[pl] == ':' && why[pl + 1] == ' ')
+                    why += pl + 2;
+                set_reason(res, why[0] ? why : "the photo could not be decoded", NULL);
             } else {
                 pthread_mutex_lock(&r->mu);
                 if (!r->fatal) {
