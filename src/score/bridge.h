@@ -12,7 +12,7 @@
  *
  * Concepts.  Every ImageNet class synset and every hypernym above it is a
  * "concept" (dog.n.01, canine.n.02, ..., vehicle.n.01, food.n.02, entity):
- * about 1,850 of them.  A photo's mass on a concept is the sum of the
+ * 1,860 of them.  A photo's mass on a concept is the sum of the
  * probabilities of the classes below it, so "dog" is one number per photo,
  * P(some dog breed), however the classifier spread it over 120 breeds.
  *
@@ -43,9 +43,9 @@
  *  - in-definition: the word's lemma occurs in the WordNet definition of
  *             the concept or VOC class ("snow" -> ski: "narrow wood or metal
  *             or plastic runners used in pairs for gliding over snow";
- *             "water" -> shore: "the land along the edge of a body of
- *             water"): gloss_weight, for lemmas found in at most
- *             gloss_max_df definitions (not "small", "used", "large").
+ *             "grass" -> lawn mower: "garden tool for mowing grass on
+ *             lawns"): gloss_weight, for lemmas found in at most
+ *             gloss_max_df definitions (not "small", "used", "water").
  *
  * each times the sense's weight: the word's noun senses in WordNet's order
  * (at most max_senses per lemma), the k-th (from 0) weighing
