@@ -929,8 +929,10 @@ static void run_split(ps_nn_workspace *ws, job *j, size_t total, double work)
     if (work < 20000 || nt == 1 || total < 2) {
         j->ntasks = 1;
     } else {
-        /* A few tasks per thread balance load if another process takes a core. */
-        size_t want = (size_t)nt * (work > 2e6 ? 4 : 1);
+        /* Several tasks per thread: if the OS takes a core away mid-run
+         * (the machine is shared), the others finish the unclaimed tasks
+         * and only the one task in hand is late. */
+        size_t want = (size_t)nt * (work > 2e5 ? 8 : 2);
         j->ntasks = (int)(want < total ? want : total);
     }
     ps_nn_threads_run(ws->threads, j->ntasks, task_fn, j);
@@ -950,9 +952,7 @@ static void run_op(const ps_nn_model *m, ps_nn_workspace *ws, const nn_op *n)
         if (ws->reference) {
             run_split(ws, &j, (size_t)c->batches * c->out_h, work);
         } else if (pixels >= (size_t)16 * ws->nthreads) {
-            /* Whole 4-pixel tiles per task. */
-            job jj = j;
-            run_split(ws, &jj, pixels, work);
+            run_split(ws, &j, pixels, work);
         } else {
             j.split_n = 1;
             run_split(ws, &j, (size_t)(c->out_c + 15) / 16, work);
