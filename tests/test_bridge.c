@@ -250,9 +250,9 @@ TEST(dog_covers_the_dog_breeds)
     CHECK(r->rel[concept_dim(z, 2958343)] < 0.05f);          /* car.n.01 */
     CHECK(r->rel[voc_dim(z, 8)] < 0.75f * r->rel[voc_dim(z, DOG_VOC)]); /* cat */
     rel_free(r);
-    /* A puppy is a kind of dog. */
+    /* A puppy is a kind of dog: one hypernym step. */
     r = relevance(z, "puppy");
-    CHECK(r->rel[d] > 0.5f);
+    CHECK(r->rel[d] >= ps_zeroshot_params(z)->bridge.up_decay - 1e-4f);
     CHECK(rank_of(r, d) < 3);
     rel_free(r);
 }
@@ -286,11 +286,16 @@ TEST(people_words_mean_voc_person)
     size_t person = voc_dim(z, PERSON_VOC);
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
         rel_result *r = relevance(z, texts[i]);
-        if (r->rel[person] < 0.5f || rank_of(r, person) > 2)
+        /* Person is the word's most relevant VOC class and among its
+         * three most relevant dimensions. */
+        if (rank_of(r, person) > 2)
             fprintf(stderr, "  %s: person relevance %.3f, rank %zu\n", texts[i],
                     r->rel[person], rank_of(r, person));
-        CHECK(r->rel[person] >= 0.5f);
+        CHECK(r->rel[person] > 0.1f);
         CHECK(rank_of(r, person) <= 2);
+        for (int v = 1; v < PS_VOC_CLASSES; v++)
+            if (v != PERSON_VOC)
+                CHECK(r->rel[voc_dim(z, v)] < r->rel[person]);
         rel_free(r);
     }
     /* A dog is not a person (dog.n.03, a frump, is almost never meant). */
@@ -305,8 +310,11 @@ TEST(bike_means_bicycles)
     rel_result *r = relevance(z, "bike");
     const ps_bridge *b = ps_zeroshot_bridge(z);
     size_t bike = concept_dim(z, BICYCLE);
-    CHECK(r->rel[voc_dim(z, BICYCLE_VOC)] >= 0.5f);
-    CHECK(r->rel[bike] >= 0.5f);
+    /* bike.n.01 is the motorcycle, bike.n.02 the bicycle (no SemCor
+     * counts): the second sense weighs sense_decay. */
+    float second = ps_zeroshot_params(z)->bridge.sense_decay - 1e-4f;
+    CHECK(r->rel[voc_dim(z, BICYCLE_VOC)] >= second);
+    CHECK(r->rel[bike] >= second);
     CHECK(rank_of(r, bike) < 6);
     /* bicycle.n.01 covers the mountain bike and the tandem. */
     const uint16_t *cls;
@@ -459,7 +467,7 @@ TEST(scorer_interface)
     }
     CHECK(ps_zeroshot_of(NULL) == NULL);
     /* Different parameters, different name. */
-    cfg.params.voc_weight = 0.5f;
+    cfg.params.voc_weight = ps_zeroshot_params(zs())->voc_weight + 0.25f;
     ps_scorer *s2 = ps_zeroshot_scorer_new(&cfg, &err);
     CHECK(s2 && strcmp(s2->name, s->name) != 0);
     ps_scorer_free(s2);

@@ -1,157 +1,215 @@
-/* Tests for the photo feature cache (src/score/featcache.h). */
+/*
+ * test_featcache.c - the photo feature cache (nn/featcache) and photo ->
+ * features (nn/photo): round trips, damaged or foreign files treated as
+ * absent, and one real photo computed once then read from the cache.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/buf.h"
+#include "core/file.h"
+#include "core/sha256.h"
+#include "nn/featcache.h"
+#include "nn/photo.h"
 #include "test.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
+static const char HEX[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-#include "core/file.h"
-#include "core/paths.h"
-#include "core/sha256.h"
-#include "score/featcache.h"
-
-static void fake_features(ps_features *f, float base)
-{
-    for (int i = 0; i < PS_IMAGENET_CLASSES; i++)
-        f->class_prob[i] = base + (float)i * 1e-4f;
-    for (int i = 0; i < PS_MNV2_FEATURE_DIM; i++)
-        f->mnv2[i] = base * (float)i;
-    for (int i = 0; i < PS_MNV1_EMBED_DIM; i++)
-        f->mnv1[i] = -base * (float)i;
-    for (int i = 0; i < PS_VOC_CLASSES; i++)
-        f->voc_area[i] = (float)i / 210.0f;
-}
-
-static char *tmp_path(const char *name)
+static char *tmp_dir(const char *name)
 {
     const char *t = getenv("PICSEEK_TEST_TMP");
-    return ps_path_join(t && *t ? t : "/tmp", name);
+    ps_buf b = {0};
+    ps_buf_printf(&b, "%s/%s", t && *t ? t : "/tmp", name);
+    return ps_buf_steal(&b);
 }
 
-TEST(entry_round_trip_and_damage)
+static void fill(ps_features *f, float seed)
 {
-    ps_features f, g;
-    fake_features(&f, 0.5f);
-    ps_buf b = {0};
-    ps_features_serialize(&f, &b);
-    ps_error err;
-    CHECK_INT(ps_features_parse(b.data, b.len, "e.psf", &g, &err), 0);
-    CHECK(memcmp(&f, &g, sizeof f) == 0);
-    /* A flipped bit anywhere is caught by the checksum. */
-    b.data[b.len / 2] ^= 0x10;
-    CHECK_INT(ps_features_parse(b.data, b.len, "e.psf", &g, &err), -1);
-    CHECK_CONTAINS(err.msg, "e.psf");
-    CHECK_CONTAINS(err.msg, "checksum");
-    b.data[b.len / 2] ^= 0x10;
-    CHECK_INT(ps_features_parse(b.data, b.len - 40, "e.psf", &g, &err), -1);
-    CHECK_CONTAINS(err.msg, "truncated");
-    ps_buf_free(&b);
+    float *v = (float *)f;
+    for (size_t i = 0; i < sizeof *f / sizeof(float); i++)
+        v[i] = seed + (float)i * 1e-3f;
 }
 
-/* Entries are found by the photo's content: the cache is consulted before
- * any decoding, so a fake photo file with a planted entry is enough. */
-TEST(lookup_by_content)
+static char *entry(const char *dir, const char *hex)
 {
-    char *dir = tmp_path("features"), *photo = tmp_path("a.jpg"), *copy = tmp_path("b.jpg");
-    mkdir(dir, 0777);
-    const char body[] = "not really a photo, but its bytes are the key";
-    ps_error err;
-    CHECK_INT(ps_write_file_atomic(photo, body, sizeof body, &err), 0);
-    CHECK_INT(ps_write_file_atomic(copy, body, sizeof body, &err), 0);
-    char hex[65], name[128];
-    ps_sha256_hex(body, sizeof body, hex);
-    snprintf(name, sizeof name, "%s-v%d.psf", hex, PS_FEATURES_VERSION);
-    char *entry = ps_path_join(dir, name);
-    unlink(entry);
-
-    ps_featcache *c = ps_featcache_open(dir, NULL, 1, &err);
-    CHECK(c != NULL);
-    ps_featcache_cached_only(c, 1);
-    ps_features f, want;
-    int computed = -1;
-    CHECK_INT(ps_featcache_photo(c, photo, &f, &computed, &err), -1);
-    CHECK_CONTAINS(err.msg, "not in the feature cache");
-
-    fake_features(&want, 0.25f);
     ps_buf b = {0};
-    ps_features_serialize(&want, &b);
-    CHECK_INT(ps_write_file_atomic(entry, b.data, b.len, &err), 0);
-    CHECK_INT(ps_featcache_photo(c, photo, &f, &computed, &err), 0);
-    CHECK_INT(computed, 0);
-    CHECK(memcmp(&f, &want, sizeof f) == 0);
-    memset(&f, 0, sizeof f);
-    CHECK_INT(ps_featcache_photo(c, copy, &f, &computed, &err), 0);
-    CHECK(memcmp(&f, &want, sizeof f) == 0);
+    ps_buf_printf(&b, "%s/v%d/%s.feat", dir, PS_FEATURES_VERSION, hex);
+    return ps_buf_steal(&b);
+}
 
-    /* A damaged entry is not trusted. */
-    b.data[100] ^= 1;
-    CHECK_INT(ps_write_file_atomic(entry, b.data, b.len, &err), 0);
-    CHECK_INT(ps_featcache_photo(c, photo, &f, &computed, &err), -1);
-    size_t hits, comp, invalid;
-    ps_featcache_stats(c, &hits, &comp, &invalid);
-    CHECK_INT(hits, 2);
-    CHECK_INT(comp, 0);
-    CHECK_INT(invalid, 1);
-    CHECK_INT(ps_featcache_photo(c, "/nonexistent/photo.jpg", &f, &computed, &err), -1);
-    CHECK_CONTAINS(err.msg, "/nonexistent/photo.jpg");
-    ps_buf_free(&b);
-    ps_featcache_close(c);
-    free(entry);
+/* Start from an empty cache entry (the temp folder outlives a run). */
+static void forget(const char *dir, const char *hex)
+{
+    char *p = entry(dir, hex);
+    remove(p);
+    free(p);
+}
+
+TEST(round_trip)
+{
+    char *dir = tmp_dir("fc-round");
+    ps_features *a = ps_xmalloc(sizeof *a), *b = ps_xmalloc(sizeof *b);
+    fill(a, 0.5f);
+    ps_error err;
+    forget(dir, HEX);
+    CHECK_INT(ps_featcache_get(dir, HEX, b), 0); /* nothing yet */
+    CHECK_INT(ps_featcache_put(dir, HEX, a, &err), 0);
+    CHECK_INT(ps_featcache_get(dir, HEX, b), 1);
+    CHECK(memcmp(a, b, sizeof *a) == 0);
+    /* Overwriting is fine. */
+    fill(a, 2.0f);
+    CHECK_INT(ps_featcache_put(dir, HEX, a, &err), 0);
+    CHECK_INT(ps_featcache_get(dir, HEX, b), 1);
+    CHECK(memcmp(a, b, sizeof *a) == 0);
+    free(a);
+    free(b);
     free(dir);
-    free(photo);
-    free(copy);
 }
 
-/* One real photo through the three models, then from the cache. */
-TEST(compute_then_hit)
+TEST(damaged_files_are_misses)
 {
+    char *dir = tmp_dir("fc-damaged");
+    ps_features *a = ps_xmalloc(sizeof *a), *b = ps_xmalloc(sizeof *b);
+    fill(a, 1.0f);
     ps_error err;
-    char *data = ps_dataset_dir(NULL, &err), *models = ps_models_dir(NULL, &err);
-    if (!data || !models) {
-        free(data);
-        free(models);
-        SKIP("the dataset or the models are not available");
+    CHECK_INT(ps_featcache_put(dir, HEX, a, &err), 0);
+    char *path = entry(dir, HEX);
+    size_t len;
+    char *data = ps_read_file(path, 1u << 20, &len, &err);
+    CHECK(data != NULL);
+    if (!data)
+        return;
+    /* One flipped bit anywhere: the checksum catches it. */
+    size_t spots[] = {0, 9, 20, len / 2, len - 1};
+    for (size_t i = 0; i < sizeof spots / sizeof *spots; i++) {
+        data[spots[i]] ^= 0x10;
+        CHECK_INT(ps_write_file_atomic(path, data, len, &err), 0);
+        CHECK_INT(ps_featcache_get(dir, HEX, b), 0);
+        data[spots[i]] ^= 0x10;
     }
-    char *imgs = ps_path_join(data, "train_images");
-    char *photo = ps_path_join(imgs, "1056338697_4f7d7ce270.jpg");
-    char *dir = tmp_path("features-real");
-    mkdir(dir, 0777);
-    char hex[65], name[128];
-    CHECK_INT(ps_sha256_file(photo, hex, &err), 0);
-    snprintf(name, sizeof name, "%s-v%d.psf", hex, PS_FEATURES_VERSION);
-    char *entry = ps_path_join(dir, name);
-    unlink(entry);
-    ps_featcache *c = ps_featcache_open(dir, models, 0, &err);
-    ps_features f, g;
-    int computed = 0;
-    CHECK_INT(ps_featcache_photo(c, photo, &f, &computed, &err), 0);
-    CHECK_INT(computed, 1);
-    CHECK(ps_is_file(entry));
-    double sum = 0;
-    for (int i = 0; i < PS_IMAGENET_CLASSES; i++)
-        sum += f.class_prob[i];
-    /* uint8 softmax: the many tiny probabilities round to 0, so the sum
-     * falls short of 1. */
-    CHECK(sum > 0.5 && sum < 1.01);
-    double area = 0;
-    for (int i = 0; i < PS_VOC_CLASSES; i++)
-        area += f.voc_area[i];
-    CHECK_NEAR(area, 1.0, 1e-3);
-    CHECK_INT(ps_featcache_photo(c, photo, &g, &computed, &err), 0);
-    CHECK_INT(computed, 0);
-    CHECK(memcmp(&f, &g, sizeof f) == 0);
-    ps_featcache_close(c);
-    free(entry);
-    free(dir);
-    free(photo);
-    free(imgs);
+    /* Truncated, empty, longer. */
+    CHECK_INT(ps_write_file_atomic(path, data, len - 1, &err), 0);
+    CHECK_INT(ps_featcache_get(dir, HEX, b), 0);
+    CHECK_INT(ps_write_file_atomic(path, "", 0, &err), 0);
+    CHECK_INT(ps_featcache_get(dir, HEX, b), 0);
+    char *longer = ps_xmalloc(len + 1);
+    memcpy(longer, data, len);
+    longer[len] = 0;
+    CHECK_INT(ps_write_file_atomic(path, longer, len + 1, &err), 0);
+    CHECK_INT(ps_featcache_get(dir, HEX, b), 0);
+    free(longer);
+    /* Intact again: a hit. */
+    CHECK_INT(ps_write_file_atomic(path, data, len, &err), 0);
+    CHECK_INT(ps_featcache_get(dir, HEX, b), 1);
+    /* A stored NaN is never handed out. */
+    a->class_prob[3] = NAN;
+    CHECK_INT(ps_featcache_put(dir, HEX, a, &err), 0);
+    CHECK_INT(ps_featcache_get(dir, HEX, b), 0);
     free(data);
+    free(path);
+    free(a);
+    free(b);
+    free(dir);
+}
+
+TEST(digest_is_checked)
+{
+    char *dir = tmp_dir("fc-digest");
+    ps_features *a = ps_xcalloc(1, sizeof *a);
+    ps_error err;
+    const char *bad[] = {"", "abc", "../../../../etc/passwd",
+                         "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+                         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CHECK_INT(ps_featcache_put(dir, bad[i], a, &err), -1);
+        CHECK_CONTAINS(err.msg, "SHA-256");
+        CHECK_INT(ps_featcache_get(dir, bad[i], a), 0);
+    }
+    /* A folder that cannot be created is an error, not a crash. */
+    CHECK_INT(ps_featcache_put("/proc/picseek-no/such", HEX, a, &err), -1);
+    free(a);
+    free(dir);
+}
+
+TEST(not_an_image)
+{
+    const char *sh = test_shared_dir();
+    if (!sh)
+        SKIP("no shared folder (models)");
+    char *models = ps_path_join(sh, "models");
+    char *dir = tmp_dir("fc-notimage");
+    ps_error err;
+    ps_feature_source *s = ps_feature_source_new(dir, models, 1, &err);
+    CHECK(s != NULL);
+    const char *junk = test_write_tmp("junk.jpg", "not a photo at all", 18);
+    ps_features *f = ps_xmalloc(sizeof *f);
+    bool hit = true;
+    CHECK_INT(ps_feature_source_get(s, junk, f, &hit, &err), -1);
+    CHECK_CONTAINS(err.msg, "junk.jpg");
+    CHECK_INT(ps_feature_source_get(s, "/nonexistent/photo.jpg", f, &hit, &err), -1);
+    CHECK_CONTAINS(err.msg, "/nonexistent/photo.jpg");
+    ps_feature_source_free(s);
+    free(f);
+    free(dir);
     free(models);
+}
+
+TEST(real_photo_computed_once)
+{
+    const char *sh = test_shared_dir();
+    char *photo = sh ? ps_path_join(sh, "dataset/test_images/1429546659_44cb09cbe2.jpg") : NULL;
+    if (!photo || !ps_is_file(photo)) {
+        free(photo);
+        SKIP("no shared dataset photo");
+    }
+    char *models = ps_path_join(sh, "models");
+    char *dir = tmp_dir("fc-real");
+    ps_error err;
+    char hex[65];
+    CHECK_INT(ps_sha256_file(photo, hex, &err), 0);
+    forget(dir, hex);
+    ps_feature_source *s = ps_feature_source_new(dir, models, 0, &err);
+    ps_features *a = ps_xmalloc(sizeof *a), *b = ps_xmalloc(sizeof *b);
+    bool hit = true;
+    CHECK_INT(ps_feature_source_get(s, photo, a, &hit, &err), 0);
+    CHECK(!hit);
+    /* Probabilities and area shares each sum to about one; a dog photo
+     * has most of its probability on ImageNet's dog classes (151..268)
+     * and some of its pixels on VOC dog (12). */
+    double sp = 0, sa = 0, dogs = 0;
+    for (int c = 0; c < PS_IMAGENET_CLASSES; c++) {
+        sp += a->class_prob[c];
+        if (c >= 152 && c <= 269)
+            dogs += a->class_prob[c];
+    }
+    for (int v = 0; v < PS_VOC_CLASSES; v++)
+        sa += a->voc_area[v];
+    CHECK_NEAR(sp, 1.0, 0.05);
+    CHECK_NEAR(sa, 1.0, 1e-4);
+    CHECK(dogs > 0.5);
+    CHECK(a->voc_area[12] > 0.05f);
+    /* The second time it comes from the cache, identical. */
+    CHECK_INT(ps_feature_source_get(s, photo, b, &hit, &err), 0);
+    CHECK(hit);
+    CHECK(memcmp(a, b, sizeof *a) == 0);
+    /* Keyed by content: the digest of the file names the entry. */
+    CHECK_INT(ps_featcache_get(dir, hex, b), 1);
+    ps_feature_source_free(s);
+    free(a);
+    free(b);
+    free(dir);
+    free(models);
+    free(photo);
 }
 
 int main(void)
 {
-    RUN(entry_round_trip_and_damage);
-    RUN(lookup_by_content);
-    RUN(compute_then_hit);
+    RUN(round_trip);
+    RUN(damaged_files_are_misses);
+    RUN(digest_is_checked);
+    RUN(not_an_image);
+    RUN(real_photo_computed_once);
     return test_summary();
 }

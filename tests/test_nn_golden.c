@@ -11,9 +11,10 @@
  *    embeddings at cosine similarity >= 0.99, >= 99% of pixels with the same
  *    class and class shares within 1%, and a bounded per-value difference.
  *    The agreement is printed for the record.
- * 2. tests/data/litert: MobileNetV1 outputs of LiteRT (TFLite's current
- *    runtime, whose CPU path rescales convolutions in float32 as XNNPACK
- *    does).  With requant_fp32 our bytes must be identical.
+ * 2. tests/data/litert: outputs of LiteRT (TFLite's current runtime, whose
+ *    CPU path is XNNPACK) for the same inputs.  With the xnnpack option
+ *    (XNNPACK's rescaling rules) our bytes must be identical: the MobileNet
+ *    outputs byte for byte, DeepLab's 513x513x21 logits by SHA-256.
  * 3. The plain C reference kernels and the AVX2 kernels give identical bytes
  *    on a full model, with one and with two threads.
  *
@@ -28,6 +29,7 @@
 
 #include "core/buf.h"
 #include "core/file.h"
+#include "core/sha256.h"
 #include "nn/models.h"
 #include "test.h"
 
@@ -77,6 +79,43 @@ static char *read_sibling(const char *dir, const char *name, const char *ext, si
     return data;
 }
 
+/* tests/data/litert/NAME, or NULL (with a note) when the source tree is unknown. */
+static char *litert_file(const char *name, size_t *len)
+{
+    const char *src = getenv("PICSEEK_SOURCE_DIR");
+    if (!src)
+        return NULL;
+    ps_buf path = {0};
+    ps_buf_printf(&path, "%s/tests/data/litert/%s", src, name);
+    ps_error err;
+    char *data = ps_read_file(path.data, 1 << 20, len, &err);
+    if (!data)
+        fprintf(stderr, "%s\n", err.msg);
+    ps_buf_free(&path);
+    return data;
+}
+
+/* Our bytes against LiteRT's, in the xnnpack mode. */
+static void check_litert(const char *model, const char *name, const uint8_t *got, size_t n)
+{
+    ps_buf f = {0};
+    ps_buf_printf(&f, "%s_%s.out0", model, name);
+    size_t len;
+    char *want = litert_file(f.data, &len);
+    CHECK(want && len == n);
+    if (want && len == n) {
+        size_t same = 0;
+        for (size_t i = 0; i < n; i++)
+            same += got[i] == (uint8_t)want[i];
+        printf("%s %s vs LiteRT (xnnpack arithmetic): %zu/%zu identical\n", model, name, same, n);
+        CHECK_INT(same, n);
+    }
+    free(want);
+    ps_buf_free(&f);
+}
+
+static const ps_nn_options XNNPACK = {.xnnpack = 1, .softmax_table = 1};
+
 typedef struct agree {
     size_t same, total;
     int max_diff;
@@ -118,6 +157,9 @@ TEST(mobilenet_v2_golden)
         return;
     }
     ps_nn_workspace *ws = ps_model_workspace(m, 2);
+    ps_model *mx = ps_model_load(PS_MODEL_CLASSIFIER, models, &XNNPACK, &err);
+    CHECK(mx != NULL);
+    ps_nn_workspace *wx = mx ? ps_model_workspace(mx, 2) : NULL;
     char names[MAX_FILES][128];
     int n = list_inputs(dir, names);
     CHECK(n > 0);
@@ -126,6 +168,8 @@ TEST(mobilenet_v2_golden)
         char *in = read_sibling(dir, names[i], ".in", &in_len);
         char *want = read_sibling(dir, names[i], ".out0", &out_len);
         CHECK(in && want && out_len == 1001);
+        if (in && mx && ps_model_run(mx, wx, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0)
+            check_litert("mobilenet_v2", names[i], ps_model_raw_output(mx, wx, NULL), 1001);
         float probs[1001], feat[1280];
         if (in && want && out_len == 1001 &&
             ps_model_run(m, ws, (const uint8_t *)in, in_len, probs, feat, &err) == 0) {
@@ -176,7 +220,9 @@ TEST(mobilenet_v2_golden)
         free(want);
     }
     ps_nn_workspace_free(ws);
+    ps_nn_workspace_free(wx);
     ps_model_free(m);
+    ps_model_free(mx);
     free(models);
     free(dir);
 }
@@ -204,8 +250,7 @@ TEST(mobilenet_v1_golden)
     }
     ps_error err;
     ps_model *m = ps_model_load(PS_MODEL_EMBEDDER, models, NULL, &err);
-    ps_nn_options fp32 = {.requant_fp32 = 1};
-    ps_model *mx = ps_model_load(PS_MODEL_EMBEDDER, models, &fp32, &err);
+    ps_model *mx = ps_model_load(PS_MODEL_EMBEDDER, models, &XNNPACK, &err);
     CHECK(m != NULL && mx != NULL);
     if (!m || !mx) {
         fprintf(stderr, "%s\n", err.msg);
@@ -216,7 +261,6 @@ TEST(mobilenet_v1_golden)
     }
     ps_nn_workspace *ws = ps_model_workspace(m, 2);
     ps_nn_workspace *wx = ps_model_workspace(mx, 1);
-    const char *src = getenv("PICSEEK_SOURCE_DIR");
     char names[MAX_FILES][128];
     int n = list_inputs(dir, names);
     CHECK(n > 0);
@@ -242,22 +286,8 @@ TEST(mobilenet_v1_golden)
         CHECK(g.max_diff <= 16);
         CHECK(g.same * 100 >= g.total * 30);
 
-        /* LiteRT's bytes, exactly, in float32-rescale mode. */
-        if (src) {
-            ps_buf path = {0};
-            ps_buf_printf(&path, "%s/tests/data/litert/mobilenet_v1_%s.out0", src, names[i]);
-            size_t ll;
-            char *lite = ps_read_file(path.data, 1 << 20, &ll, &err);
-            ps_buf_free(&path);
-            if (lite && ll == 1024 &&
-                ps_model_run(mx, wx, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0) {
-                agree gl = compare(ps_model_raw_output(mx, wx, NULL), (const uint8_t *)lite, 1024);
-                printf("mobilenet_v1 %s vs LiteRT (fp32 rescale): %zu/%zu identical\n", names[i],
-                       gl.same, gl.total);
-                CHECK_INT(gl.same, 1024);
-            }
-            free(lite);
-        }
+        if (ps_model_run(mx, wx, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0)
+            check_litert("mobilenet_v1", names[i], ps_model_raw_output(mx, wx, NULL), 1024);
         free(in);
         free(want);
     }
@@ -288,6 +318,11 @@ TEST(deeplab_golden)
         return;
     }
     ps_nn_workspace *ws = ps_model_workspace(m, 2);
+    ps_model *mx = ps_model_load(PS_MODEL_SEGMENTER, models, &XNNPACK, &err);
+    CHECK(mx != NULL);
+    ps_nn_workspace *wx = mx ? ps_model_workspace(mx, 2) : NULL;
+    size_t hl = 0;
+    char *hashes = litert_file("deeplab_logits.sha256", &hl);
     char names[MAX_FILES][128];
     int n = list_inputs(dir, names);
     CHECK(n > 0);
@@ -310,6 +345,19 @@ TEST(deeplab_golden)
             free(fr);
             free(lg);
             continue;
+        }
+        if (mx && hashes && ps_model_run(mx, wx, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0) {
+            size_t nl;
+            const uint8_t *lx = ps_model_raw_logits(mx, wx, &nl);
+            char hex[65];
+            ps_sha256_hex(lx, nl, hex);
+            ps_buf line = {0};
+            ps_buf_printf(&line, "%s  %s\n", hex, names[i]);
+            int same = strstr(hashes, line.data) != NULL;
+            ps_buf_free(&line);
+            printf("deeplab %s vs LiteRT (xnnpack arithmetic): logits SHA-256 %s\n", names[i],
+                   same ? "identical" : "DIFFERENT");
+            CHECK(same);
         }
         agree ga = compare(classes, (const uint8_t *)am, pixels);
         printf("deeplab %s: argmax %zu/%zu pixels agree (%.3f%%)\n", names[i], ga.same, ga.total,
@@ -350,7 +398,10 @@ TEST(deeplab_golden)
         free(lg);
     }
     free(classes);
+    free(hashes);
     ps_nn_workspace_free(ws);
+    ps_nn_workspace_free(wx);
+    ps_model_free(mx);
     ps_model_free(m);
     free(models);
     free(dir);

@@ -71,7 +71,7 @@ static fixture *fx(void)
             fprintf(stderr, "idf: %s\n", err.msg);
             return NULL;
         }
-        f.m = (ps_query_model){f.wn, f.g, f.idf, PS_QW_IDF, false};
+        f.m = (ps_query_model){f.wn, f.g, f.idf, PS_QW_IDF, false, false, NULL};
     }
     return f.idf ? &f : NULL;
 }
@@ -148,12 +148,12 @@ TEST(lemmas_and_stop_words)
     }
     ps_query_free(&q);
     char lem[PS_QUERY_WORD_MAX];
-    CHECK_INT(ps_query_lemma(f->wn, "geese", 5, lem), 1);
+    CHECK_INT(ps_query_lemma(f->wn, NULL, "geese", 5, lem), 1);
     CHECK_STR(lem, "goose");
-    CHECK_INT(ps_query_lemma(f->wn, "sits", 4, lem), 1);
+    CHECK_INT(ps_query_lemma(f->wn, NULL, "sits", 4, lem), 1);
     CHECK_STR(lem, "sit");
-    CHECK_INT(ps_query_lemma(f->wn, "the", 3, lem), 0);
-    CHECK_INT(ps_query_lemma(f->wn, "zzqxv", 5, lem), 1);
+    CHECK_INT(ps_query_lemma(f->wn, NULL, "the", 3, lem), 0);
+    CHECK_INT(ps_query_lemma(f->wn, NULL, "zzqxv", 5, lem), 1);
     CHECK_STR(lem, "zzqxv");
 }
 
@@ -289,7 +289,7 @@ TEST(very_long_queries_are_bounded)
 TEST(works_without_vectors)
 {
     NEED_FX(f);
-    ps_query_model m = {f->wn, NULL, NULL, PS_QW_UNIFORM, false};
+    ps_query_model m = {f->wn, NULL, NULL, PS_QW_UNIFORM, false, false, NULL};
     ps_query q;
     ps_error err;
     CHECK_INT(ps_query_parse(&m, "two dogs", 8, &q, &err), 0);

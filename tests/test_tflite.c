@@ -824,6 +824,7 @@ TEST(elementwise_resize_argmax_fast_match_reference)
         CHECK(memcmp(a, b, n) == 0);
 
         ps_nn_requant rq;
+        memset(&rq, 0, sizeof rq);
         rq.count = n;
         rq.in_zp = rnd_in(0, 255);
         random_rq(&rq.rq, 0.1, 4.0);

@@ -58,6 +58,7 @@ run 0 "embed-text text" -- "$bin" embed-text "two men ride mountain bikes" --cla
 has "$tmp/out" "mountain bikes" "collocation joined"
 has "$tmp/out" "lemma mountain_bike" "collocation lemma"
 has "$tmp/out" "most relevant concepts and classes:" "classes listed"
+run 0 "embed-text men" -- "$bin" embed-text "men" --classes 3
 has "$tmp/out" "person" "men -> person"
 
 run 0 "embed-text classes json" -- "$bin" embed-text --json --classes 3 "a dog"

@@ -135,9 +135,15 @@ int cmd_idf(int argc, char **argv)
         texts[hit - ids] = ds.train[i].query_text;
     }
     ps_idf_counter *cnt = ps_idf_counter_new();
-    ps_query_model qm = {wn, NULL, NULL, PS_QW_UNIFORM, false};
     size_t counted = 0, skipped_test = 0;
     int rc = PS_EXIT_OK;
+    /* The same lemmas as the queries': morphology ordered by sense counts. */
+    ps_sense_counts *sc = ps_sense_counts_load(NULL, &err);
+    if (!sc) {
+        rc = cli_fail(CMD, &err);
+        goto out;
+    }
+    ps_query_model qm = {wn, NULL, NULL, PS_QW_UNIFORM, false, false, sc};
     for (size_t i = 0; i < nids; i++) {
         if (is_test_photo(&ds, ids[i])) {
             skipped_test++;
@@ -186,6 +192,7 @@ int cmd_idf(int argc, char **argv)
     }
     ps_buf_free(&table);
 out:
+    ps_sense_counts_free(sc);
     ps_idf_counter_free(cnt);
     free(ids);
     free(texts);

@@ -319,7 +319,29 @@ static int same_dims(const ps_tfl_tensor *a, const ps_tfl_tensor *b)
     return 1;
 }
 
-static int prep_add(const prep *p, nn_op *n)
+/* XNNPACK's ADD parameters (xnn_init_qu8_add_minmax_scalar_params): the two
+ * input/output scale ratios as integers with 20-21 significant bits and a
+ * common shift.  Returns -1 when the ratios are outside the range XNNPACK
+ * accepts (the delegate would then leave the operator to TFLite). */
+static int xnn_add_params(ps_nn_add *q, float sa, float sb, float so, int32_t za, int32_t zb)
+{
+    const float ra = sa / so, rb = sb / so;
+    if (!(ra >= 0x1.0p-10f && rb >= 0x1.0p-10f && ra < 0x1.0p+8f && rb < 0x1.0p+8f))
+        return -1;
+    int e;
+    frexpf(ra > rb ? ra : rb, &e); /* max = m * 2^e, m in [0.5, 1): floor(log2) = e - 1 */
+    int shift = 20 - (e - 1);
+    if (shift < 12 || shift > 30)
+        return -1;
+    q->xa = (int32_t)lrintf(ldexpf(ra, shift));
+    q->xb = (int32_t)lrintf(ldexpf(rb, shift));
+    q->xshift = shift;
+    q->xbias = (int32_t)(1 << (shift - 1)) - q->xa * za - q->xb * zb;
+    q->xnn = 1;
+    return 0;
+}
+
+static int prep_add(const prep *p, nn_op *n, int xnnpack)
 {
     const ps_tfl_op *op = &p->t->ops[p->i];
     if (arity(p, 2, 2) != 0)
@@ -349,6 +371,8 @@ static int prep_add(const prep *p, nn_op *n)
                        "and %g", (double)y->scale, (double)a->scale, (double)b->scale);
     q->rq.zp = y->zero_point;
     ps_q_activation_range(op->opt.add.activation, y->scale, y->zero_point, &q->rq.lo, &q->rq.hi);
+    if (xnnpack)
+        xnn_add_params(q, a->scale, b->scale, y->scale, a->zero_point, b->zero_point);
     return 0;
 }
 
@@ -424,7 +448,7 @@ static int prep_resize(const prep *p, nn_op *n)
     return check_out_shape(p, dims, 4);
 }
 
-static int prep_quantize(const prep *p, nn_op *n)
+static int prep_quantize(const prep *p, nn_op *n, int xnnpack)
 {
     if (arity(p, 1, 1) != 0)
         return -1;
@@ -442,6 +466,12 @@ static int prep_quantize(const prep *p, nn_op *n)
     q->rq.zp = y->zero_point;
     q->rq.lo = 0;
     q->rq.hi = 255;
+    /* XNNPACK's convert (xnn_init_qu8_cvt_scalar_params): the ratio in 1/256ths. */
+    const float ratio = x->scale / y->scale;
+    if (xnnpack && ratio >= 0x1.0p-8f && ratio <= 0x1.0p+7f) {
+        q->xnn = 1;
+        q->xmult = (int32_t)lrintf(256.0f * ratio);
+    }
     return 0;
 }
 
@@ -549,13 +579,13 @@ static int prepare_op(const ps_tfl_model *t, int i, nn_op *n, const ps_nn_option
         n->in[n->nin++] = op->inputs[k];
     switch (op->code) {
     case PS_TFL_OP_CONV_2D:
-    case PS_TFL_OP_DEPTHWISE_CONV_2D: return prep_conv(&p, n, opt->requant_fp32);
+    case PS_TFL_OP_DEPTHWISE_CONV_2D: return prep_conv(&p, n, opt->xnnpack);
     case PS_TFL_OP_AVERAGE_POOL_2D: return prep_pool(&p, n);
-    case PS_TFL_OP_ADD: return prep_add(&p, n);
+    case PS_TFL_OP_ADD: return prep_add(&p, n, opt->xnnpack);
     case PS_TFL_OP_RESHAPE: return prep_reshape(&p, n);
-    case PS_TFL_OP_SOFTMAX: return prep_softmax(&p, n, opt->softmax_fixed_point);
+    case PS_TFL_OP_SOFTMAX: return prep_softmax(&p, n, !opt->softmax_table);
     case PS_TFL_OP_RESIZE_BILINEAR: return prep_resize(&p, n);
-    case PS_TFL_OP_QUANTIZE: return prep_quantize(&p, n);
+    case PS_TFL_OP_QUANTIZE: return prep_quantize(&p, n, opt->xnnpack);
     case PS_TFL_OP_CONCATENATION: return prep_concat(&p, n);
     case PS_TFL_OP_ARG_MAX: return prep_argmax(&p, n);
     default: return op_fail(t, i, err, "is not supported");
@@ -703,7 +733,7 @@ ps_nn_model *ps_nn_model_new(ps_tfl_model *tfl, const ps_nn_options *opt, ps_err
 {
     if (!tfl)
         return NULL;
-    ps_nn_options defaults = {.nkeep = 0, .softmax_fixed_point = 0};
+    ps_nn_options defaults = {.nkeep = 0, .softmax_table = 0};
     if (!opt)
         opt = &defaults;
     ps_nn_model *m = ps_xcalloc(1, sizeof *m);
@@ -929,8 +959,10 @@ static void run_split(ps_nn_workspace *ws, job *j, size_t total, double work)
     if (work < 20000 || nt == 1 || total < 2) {
         j->ntasks = 1;
     } else {
-        /* A few tasks per thread balance load if another process takes a core. */
-        size_t want = (size_t)nt * (work > 2e6 ? 4 : 1);
+        /* Several tasks per thread: if the OS takes a core away mid-run
+         * (the machine is shared), the others finish the unclaimed tasks
+         * and only the one task in hand is late. */
+        size_t want = (size_t)nt * (work > 2e5 ? 8 : 2);
         j->ntasks = (int)(want < total ? want : total);
     }
     ps_nn_threads_run(ws->threads, j->ntasks, task_fn, j);
@@ -950,9 +982,7 @@ static void run_op(const ps_nn_model *m, ps_nn_workspace *ws, const nn_op *n)
         if (ws->reference) {
             run_split(ws, &j, (size_t)c->batches * c->out_h, work);
         } else if (pixels >= (size_t)16 * ws->nthreads) {
-            /* Whole 4-pixel tiles per task. */
-            job jj = j;
-            run_split(ws, &jj, pixels, work);
+            run_split(ws, &j, pixels, work);
         } else {
             j.split_n = 1;
             run_split(ws, &j, (size_t)(c->out_c + 15) / 16, work);

@@ -38,12 +38,18 @@ typedef struct ps_nn_workspace ps_nn_workspace;
 typedef struct ps_nn_options {
     int keep[PS_NN_MAX_KEEP]; /* extra tensors whose values must survive a run */
     int nkeep;
-    int softmax_fixed_point;  /* 1: gemmlowp fixed-point softmax (TFLite's reference
-                                 kernel); 0: float table (TFLite's default kernel) */
-    int requant_fp32;         /* 1: CONV_2D and DEPTHWISE_CONV_2D rescale in float32 with
-                                 round-to-nearest-even, as XNNPACK (the CPU delegate of
-                                 current TFLite runtimes) does; 0: TFLite's reference
-                                 fixed-point rescale (the default) */
+    int softmax_table;        /* 1: SOFTMAX through a float exp table, as TFLite's optimized
+                                 uint8 kernel; 0 (default): the gemmlowp fixed-point exp of
+                                 TFLite's reference kernel */
+    int xnnpack;              /* 1: the arithmetic of XNNPACK, the CPU delegate of current
+                                 TFLite runtimes: CONV_2D and DEPTHWISE_CONV_2D rescale in
+                                 float32 with round-to-nearest-even, ADD uses 21-bit
+                                 multipliers, QUANTIZE a 1/256 multiplier.  With
+                                 softmax_table = 1 the outputs of the three picseek models
+                                 are byte-identical to LiteRT's (tests/data/litert).
+                                 0 (default): TFLite's reference fixed-point kernels.
+                                 Both are faithful uint8 executions; bytes differ by
+                                 rounding (a quantum here and there). */
 } ps_nn_options;
 
 /* Prepare a parsed model; takes ownership of tfl (freed on failure too).

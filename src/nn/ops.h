@@ -81,6 +81,10 @@ typedef struct ps_nn_add {
     int32_t in1_mult, in2_mult;
     int in1_shift, in2_shift;
     ps_nn_rq rq;              /* output multiplier, zero point, clamp */
+    /* XNNPACK's form: out = (bias + a * xa + b * xb) >> xshift, + zero point. */
+    int xnn;
+    int32_t xa, xb, xbias;
+    int xshift;
 } ps_nn_add;
 
 /* AVERAGE_POOL_2D. */
@@ -113,6 +117,9 @@ typedef struct ps_nn_requant {
     size_t count;
     int32_t in_zp;
     ps_nn_rq rq;
+    /* XNNPACK's form: ((x - in_zp) * xmult + 128) >> 8, + zero point. */
+    int xnn;
+    int32_t xmult;
 } ps_nn_requant;
 
 /* CONCATENATION of uint8 tensors along one axis. */

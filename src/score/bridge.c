@@ -21,9 +21,16 @@
 #include "core/file.h"
 #include "core/utf8.h"
 #include "text/sensecount.h"
+#include "text/tokenize.h"
 
 #define LABEL_FILE_MAX (1u << 20)
 #define WALK_MAX 4096 /* synsets visited by one ancestor walk, at most */
+
+typedef struct gloss_pair {
+    const char *lemma; /* points into gstore */
+    uint32_t dim;
+    uint32_t df;       /* dimensions whose gloss has this lemma */
+} gloss_pair;
 
 typedef struct anc_row {
     uint32_t anc;   /* ancestor synset offset */
@@ -54,21 +61,29 @@ struct ps_bridge {
     unsigned char *has_cvec;
     unsigned char *cinner; /* 1: not the synset of a class */
     int *cdepth;           /* hypernym steps from the root (entity) */
+    /* Gloss index: (lemma, dimension) pairs from each dimension's WordNet
+     * definition, sorted by lemma; gdf[i] = how many dimensions share
+     * gpairs[i]'s lemma. */
+    gloss_pair *gpairs;
+    size_t ngpairs;
+    char *gstore;
 };
 
 void ps_bridge_params_default(ps_bridge_params *p)
 {
     p->down_decay = 0.85f;
     p->max_down_depth = 12;
-    p->up_decay = 0.9f;
+    p->up_decay = 0.5f;
     p->max_up_depth = 8;
-    p->up_min_depth = 4;
-    p->sense_decay = 0.8f;
+    p->up_min_depth = 2;
+    p->sense_decay = 0.5f;
     p->max_senses = 8;
     p->sense_counts = 1;
-    p->glove_weight = 0.6f;
-    p->glove_floor = 0.45f;
+    p->glove_weight = 0.2f;
+    p->glove_floor = 0.55f;
     p->glove_inner = 1;
+    p->gloss_weight = 0.2f;
+    p->gloss_max_df = 10;
     p->use_voc = 1;
 }
 
@@ -78,6 +93,7 @@ const char *ps_bridge_why_name(ps_bridge_why w)
     case PS_WHY_DOWN: return "is-a";
     case PS_WHY_UP: return "kind-of";
     case PS_WHY_GLOVE: return "similar";
+    case PS_WHY_GLOSS: return "in-definition";
     default: return "";
     }
 }
@@ -123,6 +139,8 @@ void ps_bridge_free(ps_bridge *b)
     free(b->has_cvec);
     free(b->cinner);
     free(b->cdepth);
+    free(b->gpairs);
+    free(b->gstore);
     free(b);
 }
 
@@ -701,6 +719,7 @@ static int build_concepts(ps_bridge *b, float mw, ps_error *err)
 }
 
 size_t ps_bridge_nconcepts(const ps_bridge *b) { return b->nconc; }
+const ps_sense_counts *ps_bridge_sense_counts(const ps_bridge *b) { return b->senses; }
 size_t ps_bridge_ndims(const ps_bridge *b) { return b->nconc + PS_VOC_CLASSES; }
 size_t ps_bridge_voc_dim(const ps_bridge *b, int v) { return b->nconc + (size_t)v; }
 
@@ -747,6 +766,103 @@ void ps_bridge_photo_mass(const ps_bridge *b, const ps_features *f, float *mass)
         mass[b->nconc + (size_t)v] = clamp01(f->voc_area[v]);
 }
 
+/* ---- the gloss index ------------------------------------------------------ */
+
+static int cmp_gloss(const void *a, const void *b)
+{
+    const gloss_pair *x = a, *y = b;
+    int c = strcmp(x->lemma, y->lemma);
+    if (c)
+        return c;
+    return x->dim < y->dim ? -1 : x->dim > y->dim;
+}
+
+/* Lemmas of a definition ("narrow wood or metal ... for gliding over
+ * snow"): the gloss up to its first example or ';'. */
+static void add_gloss(ps_bridge *b, uint32_t dim, const char *gloss, ps_buf *store, gloss_pair **v,
+                      size_t *n, size_t *cap)
+{
+    size_t len = strcspn(gloss, ";\"");
+    ps_tokens toks;
+    ps_error err;
+    if (ps_tokenize(gloss, len, 256, &toks, &err))
+        return; /* not UTF-8: no lemmas from this gloss */
+    for (size_t i = 0; i < toks.n; i++) {
+        char lem[PS_QUERY_WORD_MAX];
+        if (toks.v[i].truncated ||
+            !ps_query_lemma(b->wn, b->senses, toks.v[i].text, toks.v[i].len, lem))
+            continue;
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 4096;
+            *v = ps_xrealloc(*v, *cap * sizeof **v);
+        }
+        /* Offsets now, pointers once the store stops moving. */
+        (*v)[*n].lemma = (const char *)(uintptr_t)store->len;
+        (*v)[*n].dim = dim;
+        (*v)[*n].df = 0;
+        (*n)++;
+        ps_buf_append(store, lem, strlen(lem) + 1);
+    }
+    ps_tokens_free(&toks);
+}
+
+static int build_glosses(ps_bridge *b, ps_error *err)
+{
+    ps_buf store = {0};
+    gloss_pair *v = NULL;
+    size_t n = 0, cap = 0;
+    size_t nd = ps_bridge_ndims(b);
+    for (size_t d = 0; d < nd; d++) {
+        int c = d >= b->nconc ? PS_BRIDGE_VOC0 + (int)(d - b->nconc) : -1;
+        int nsyn = c >= 0 ? b->nsyn[c] : 1;
+        for (int i = 0; i < nsyn; i++) {
+            uint32_t off = c >= 0 ? b->syn[c][i] : b->cofs[d];
+            ps_wn_synset *s = ps_wn_synset_read(b->wn, PS_WN_NOUN, off, err);
+            if (!s) {
+                free(v);
+                ps_buf_free(&store);
+                return -1;
+            }
+            add_gloss(b, (uint32_t)d, s->gloss, &store, &v, &n, &cap);
+            ps_wn_synset_free(s);
+        }
+    }
+    b->gstore = store.data ? ps_buf_steal(&store) : ps_xstrdup("");
+    for (size_t i = 0; i < n; i++)
+        v[i].lemma = b->gstore + (uintptr_t)v[i].lemma;
+    qsort(v, n, sizeof *v, cmp_gloss);
+    /* One pair per (lemma, dimension), then each lemma's document count. */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || strcmp(v[k - 1].lemma, v[i].lemma) || v[k - 1].dim != v[i].dim)
+            v[k++] = v[i];
+    for (size_t i = 0; i < k;) {
+        size_t j = i;
+        while (j < k && strcmp(v[j].lemma, v[i].lemma) == 0)
+            j++;
+        for (size_t t = i; t < j; t++)
+            v[t].df = (uint32_t)(j - i);
+        i = j;
+    }
+    b->gpairs = v;
+    b->ngpairs = k;
+    return 0;
+}
+
+/* First gloss pair with this lemma, or ngpairs. */
+static size_t gloss_lower(const ps_bridge *b, const char *lemma)
+{
+    size_t lo = 0, hi = b->ngpairs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(b->gpairs[mid].lemma, lemma) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static void free_words(char **w, int n)
 {
     for (int i = 0; i < n; i++)
@@ -787,7 +903,8 @@ ps_bridge *ps_bridge_load(const ps_wordnet *wn, const ps_glove *glove,
     free_words(glove_words, PS_VOC_CLASSES);
     free_words(in_words, PS_IMAGENET_CLASSES);
     free(in_words);
-    if (build_concepts(b, opts->modifier_weight < 0 ? 0.5f : opts->modifier_weight, err)) {
+    if (build_concepts(b, opts->modifier_weight < 0 ? 0.5f : opts->modifier_weight, err) ||
+        build_glosses(b, err)) {
         ps_bridge_free(b);
         return NULL;
     }
@@ -859,10 +976,8 @@ static int sense_relevance(const ps_bridge *b, const ps_bridge_params *p, uint32
                  sw * powf(p->down_decay, b->anc[r].depth), PS_WHY_DOWN);
         }
     }
-    if (p->up_decay <= 0)
-        return 0;
     /* kind-of, concepts: the nearest concepts above the sense. */
-    if (ps_bridge_concept_dim(b, s) < 0) {
+    if (p->up_decay > 0 && ps_bridge_concept_dim(b, s) < 0) {
         if (walk_to_concepts(b, s, p->max_up_depth, wk, err))
             return -1;
         for (int a = 1; a < wk->n; a++) {
@@ -872,6 +987,9 @@ static int sense_relevance(const ps_bridge *b, const ps_bridge_params *p, uint32
         }
     }
     /* kind-of, VOC: any VOC synset above the sense. */
+    float vdecay = p->up_decay;
+    if (vdecay <= 0)
+        return 0;
     if (walk_up(b->wn, s, p->max_up_depth, wk, err))
         return -1;
     for (int a = 1; a < wk->n; a++)
@@ -879,7 +997,7 @@ static int sense_relevance(const ps_bridge *b, const ps_bridge_params *p, uint32
              r++)
             if (b->anc[r].depth == 0 && b->anc[r].cls >= PS_BRIDGE_VOC0)
                 lift(rel, why, voc0 + (size_t)(b->anc[r].cls - PS_BRIDGE_VOC0),
-                     sw * powf(p->up_decay, wk->depth[a]), PS_WHY_UP);
+                     sw * powf(vdecay, wk->depth[a]), PS_WHY_UP);
     return 0;
 }
 
@@ -900,26 +1018,37 @@ int ps_bridge_word_relevance(const ps_bridge *b, const ps_bridge_params *p, cons
         memset(why, 0, nd);
     const ps_query_word *w = &q->words[i];
     walk *wk = ps_xmalloc(sizeof *wk);
+    /* Sense weights: tag counts (smoothed by 1) relative to the most
+     * frequent sense of any of the word's base forms ("fields": the senses
+     * of field outweigh W. C. Fields), times sense_decay^k for WordNet's
+     * order within a base form (which alone decides between senses never
+     * tagged). */
+    enum { MAXS = 64 };
+    unsigned cmax = 0, cnt[PS_WN_MAX_LEMMAS][MAXS];
+    size_t nsen[PS_WN_MAX_LEMMAS];
+    const uint32_t *offl[PS_WN_MAX_LEMMAS];
     for (int l = 0; l < w->nouns.n; l++) {
-        const uint32_t *offs;
         size_t ns = ps_wn_synsets(b->wn, PS_WN_NOUN, w->nouns.lemma[l],
-                                  strlen(w->nouns.lemma[l]), &offs);
+                                  strlen(w->nouns.lemma[l]), &offl[l]);
         if ((int)ns > p->max_senses)
             ns = (size_t)p->max_senses;
-        if (ns > 64)
-            ns = 64;
-        /* Sense weights: tag counts (smoothed by 1) relative to the most
-         * frequent sense, times sense_decay^k for WordNet's order (which
-         * alone decides between senses never tagged). */
-        unsigned cmax = 0, cnt[64] = {0};
-        for (size_t k = 0; p->sense_counts && k < ns; k++) {
-            cnt[k] = ps_sense_count(b->senses, PS_WN_NOUN, w->nouns.lemma[l], (int)k + 1);
-            if (cnt[k] > cmax)
-                cmax = cnt[k];
+        if (ns > MAXS)
+            ns = MAXS;
+        nsen[l] = ns;
+        for (size_t k = 0; k < ns; k++) {
+            cnt[l][k] = p->sense_counts
+                            ? ps_sense_count(b->senses, PS_WN_NOUN, w->nouns.lemma[l], (int)k + 1)
+                            : 0;
+            if (cnt[l][k] > cmax)
+                cmax = cnt[l][k];
         }
+    }
+    for (int l = 0; l < w->nouns.n; l++) {
+        const uint32_t *offs = offl[l];
+        size_t ns = nsen[l];
         float pw = 1.0f;
         for (size_t k = 0; k < ns; k++, pw *= p->sense_decay) {
-            float sw = pw * (float)(cnt[k] + 1) / (float)(cmax + 1);
+            float sw = pw * (float)(cnt[l][k] + 1) / (float)(cmax + 1);
             if (sense_relevance(b, p, offs[k], sw, wk, rel, why, err)) {
                 free(wk);
                 return -1;
@@ -946,6 +1075,20 @@ int ps_bridge_word_relevance(const ps_bridge *b, const ps_bridge_params *p, cons
                 lift(rel, why, b->nconc + (size_t)v,
                      p->glove_weight * (c - p->glove_floor) / span, PS_WHY_GLOVE);
         }
+    }
+    if (p->gloss_weight > 0) {
+        /* The word's lemma and noun base forms, each looked up once. */
+        const char *cand[1 + PS_WN_MAX_LEMMAS];
+        int nc = 0;
+        cand[nc++] = w->lemma;
+        for (int l = 0; l < w->nouns.n; l++)
+            if (strcmp(w->nouns.lemma[l], w->lemma) != 0)
+                cand[nc++] = w->nouns.lemma[l];
+        for (int ci = 0; ci < nc; ci++)
+            for (size_t g = gloss_lower(b, cand[ci]);
+                 g < b->ngpairs && strcmp(b->gpairs[g].lemma, cand[ci]) == 0; g++)
+                if ((int)b->gpairs[g].df <= p->gloss_max_df)
+                    lift(rel, why, b->gpairs[g].dim, p->gloss_weight, PS_WHY_GLOSS);
     }
     rel[b->nconc] = 0; /* VOC background */
     if (!p->use_voc)

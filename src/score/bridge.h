@@ -12,7 +12,7 @@
  *
  * Concepts.  Every ImageNet class synset and every hypernym above it is a
  * "concept" (dog.n.01, canine.n.02, ..., vehicle.n.01, food.n.02, entity):
- * about 1,850 of them.  A photo's mass on a concept is the sum of the
+ * 1,860 of them.  A photo's mass on a concept is the sum of the
  * probabilities of the classes below it, so "dog" is one number per photo,
  * P(some dog breed), however the classifier spread it over 120 breeds.
  *
@@ -39,7 +39,13 @@
  *             glove_weight * max(0, (cos - floor) / (1 - floor)).
  *             A name vector is its head (last) word's unit vector plus
  *             modifier_weight times the mean of the others', normalized, so
- *             "red" stays away from "red wine".
+ *             "red" stays away from "red wine";
+ *  - in-definition: the word's lemma occurs in the WordNet definition of
+ *             the concept or VOC class ("snow" -> ski: "narrow wood or metal
+ *             or plastic runners used in pairs for gliding over snow";
+ *             "grass" -> lawn mower: "garden tool for mowing grass on
+ *             lawns"): gloss_weight, for lemmas found in at most
+ *             gloss_max_df definitions (not "small", "used", "water").
  *
  * each times the sense's weight: the word's noun senses in WordNet's order
  * (at most max_senses per lemma), the k-th (from 0) weighing
@@ -65,6 +71,7 @@
 #include "nn/features.h"
 #include "text/glove.h"
 #include "text/query.h"
+#include "text/sensecount.h"
 #include "text/wordnet.h"
 
 #define PS_BRIDGE_CLASSES (PS_IMAGENET_CLASSES + PS_VOC_CLASSES)
@@ -88,6 +95,8 @@ typedef struct ps_bridge_params {
     float glove_weight; /* 0 = no word-vector similarity */
     float glove_floor;  /* cosine at or below which similarity counts 0 */
     int glove_inner;    /* 1: also compare with inner concepts' names */
+    float gloss_weight; /* 0 = no definition relation */
+    int gloss_max_df;   /* ignore lemmas found in more definitions than this */
     int use_voc;        /* 0: VOC dimensions get no relevance */
 } ps_bridge_params;
 
@@ -100,8 +109,10 @@ typedef enum ps_bridge_why {
     PS_WHY_DOWN,  /* the concept is the word, or the VOC class a kind of it */
     PS_WHY_UP,    /* the word is a kind of the concept */
     PS_WHY_GLOVE, /* similar words */
+    PS_WHY_GLOSS, /* the word is in the concept's WordNet definition */
 } ps_bridge_why;
-const char *ps_bridge_why_name(ps_bridge_why w); /* "is-a", "kind-of", "similar", "" */
+/* "is-a", "kind-of", "similar", "in-definition", "" */
+const char *ps_bridge_why_name(ps_bridge_why w);
 
 typedef struct ps_bridge_opts {
     const char *models_dir;   /* holds imagenet_labels.txt, imagenet_wnids.txt,
@@ -117,6 +128,10 @@ typedef struct ps_bridge_opts {
 ps_bridge *ps_bridge_load(const ps_wordnet *wn, const ps_glove *glove,
                           const ps_bridge_opts *opts, ps_error *err);
 void ps_bridge_free(ps_bridge *b);
+
+/* The SemCor sense counts the bridge loaded (from the WordNet folder), for
+ * a query model to order base forms the same way (owned by b). */
+const ps_sense_counts *ps_bridge_sense_counts(const ps_bridge *b);
 
 /* ---- classes: c < PS_BRIDGE_CLASSES ---------------------------------- */
 

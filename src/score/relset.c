@@ -3,6 +3,7 @@
  */
 #include "score/relset.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +11,8 @@
 #include "core/file.h"
 #include "core/paths.h"
 #include "data/pairmap.h"
-#include "score/featcache.h"
+#include "core/sha256.h"
+#include "nn/featcache.h"
 
 ps_relfeat ps_relset_default_feat(void)
 {
@@ -84,27 +86,40 @@ static int load_photos(ps_relset *s, const ps_relset_opts *o, ps_pairmap *photo_
         ps_pairmap_put(photo_map, s->photo_name[i], i < s->n_train_photos ? "train" : "test", i,
                        &dup);
     }
-    ps_featcache *fc = ps_featcache_open(o->features_dir, o->models_dir, o->threads, err);
-    if (!fc)
+    ps_feature_source *fs = ps_feature_source_new(o->features_dir, o->models_dir, o->threads, err);
+    if (!fs)
         return -1;
-    ps_featcache_cached_only(fc, o->cached_only);
+    char *cache_dir = o->features_dir ? ps_xstrdup(o->features_dir) : ps_featcache_default_dir(err);
+    if (!cache_dir) {
+        ps_feature_source_free(fs);
+        return -1;
+    }
     s->features = ps_xmalloc((s->n_photos ? s->n_photos : 1) * sizeof *s->features);
     char *train_dir = ps_path_join(ds->dir, "train_images");
     char *test_dir = ps_path_join(ds->dir, "test_images");
     int rc = 0;
     for (size_t i = 0; i < s->n_photos && rc == 0; i++) {
         char *path = ps_path_join(i < s->n_train_photos ? train_dir : test_dir, s->photo_name[i]);
-        int computed = 0;
-        rc = ps_featcache_photo(fc, path, &s->features[i], &computed, err);
-        s->photos_computed += (size_t)computed;
-        if (o->log && computed && s->photos_computed % 50 == 0)
-            fprintf(o->log, "photo features: %zu computed (%zu of %zu photos)\n",
-                    s->photos_computed, i + 1, s->n_photos);
+        if (o->cached_only) {
+            char hex[65];
+            rc = ps_sha256_file(path, hex, err);
+            if (rc == 0 && !ps_featcache_get(cache_dir, hex, &s->features[i]))
+                rc = ps_errorf(err, "%s: the photo's features are not in the feature cache %s",
+                               path, cache_dir);
+        } else {
+            bool from_cache = true;
+            rc = ps_feature_source_get(fs, path, &s->features[i], &from_cache, err);
+            s->photos_computed += !from_cache;
+            if (o->log && !from_cache && s->photos_computed % 50 == 0)
+                fprintf(o->log, "photo features: %zu computed (%zu of %zu photos)\n",
+                        s->photos_computed, i + 1, s->n_photos);
+        }
         free(path);
     }
     free(train_dir);
     free(test_dir);
-    ps_featcache_close(fc);
+    free(cache_dir);
+    ps_feature_source_free(fs);
     return rc;
 }
 

@@ -1,7 +1,7 @@
 /*
  * relset.h - the learning problem "how relevant is this photo to this
  * text?", assembled from the annotated dataset (data/), the content rule
- * (policy/), the photo features (featcache.h) and the zero-shot score.
+ * (policy/), the photo features (nn/featcache.h) and the zero-shot score.
  *
  *   photos   every train photo (train_images/, in name order) then every
  *            test photo (test_images.csv order); photo i has its
@@ -53,7 +53,7 @@
 typedef struct ps_relset_opts {
     const char *data_dir;     /* NULL = ps_dataset_dir(NULL) */
     const char *models_dir;   /* NULL = ps_models_dir(NULL) */
-    const char *features_dir; /* NULL = the feature cache's default */
+    const char *features_dir; /* NULL = ps_featcache_default_dir() */
     const char *lexicon;      /* NULL = the content rule's default */
     ps_relfeat feat;          /* default: ps_relset_default_feat() */
     int crowd_pairs;          /* add the crowd-only pairs (default 1) */

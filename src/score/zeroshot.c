@@ -33,16 +33,19 @@ void ps_zs_params_default(ps_zs_params *p)
     memset(p, 0, sizeof *p);
     ps_bridge_params_default(&p->bridge);
     p->weighting = PS_QW_IDF;
-    p->prob_eps = 0.01f;
-    p->voc_weight = 1.0f;
-    p->voc_eps = 0.01f;
+    p->prob_eps = 0.03f;
+    p->voc_weight = 0.5f;
+    p->voc_eps = 1e-5f;
     p->vector_weight = 0.0f;
-    p->modifier_weight = 0.5f;
+    p->modifier_weight = 1.0f;
     p->collocations = 1;
+    p->modifiers = 1;
+    p->adj_weight = 0.5f;
 }
 
 const char *const ps_zs_ablation_names[] = {"down", "up", "decay", "log", "sense-counts", "voc",
-                                            "glove", "idf", "vector", "collocations", NULL};
+                                            "gloss", "glove", "idf", "vector", "collocations",
+                                            "modifiers", NULL};
 
 int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err)
 {
@@ -64,6 +67,8 @@ int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err)
     } else if (strcmp(part, "voc") == 0) {
         p->voc_weight = 0;
         b->use_voc = 0;
+    } else if (strcmp(part, "gloss") == 0) {
+        b->gloss_weight = 0;
     } else if (strcmp(part, "glove") == 0) {
         b->glove_weight = 0;
     } else if (strcmp(part, "idf") == 0) {
@@ -72,6 +77,8 @@ int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err)
         p->vector_weight = 0;
     } else if (strcmp(part, "collocations") == 0) {
         p->collocations = 0;
+    } else if (strcmp(part, "modifiers") == 0) {
+        p->modifiers = 0;
     } else {
         ps_buf names = {0};
         for (int i = 0; ps_zs_ablation_names[i]; i++)
@@ -107,10 +114,12 @@ int ps_zs_params_set(ps_zs_params *p, const char *name, const char *value, ps_er
         {"sense_counts", NULL, &b->sense_counts}, {"glove_weight", &b->glove_weight, NULL},
         {"glove_floor", &b->glove_floor, NULL}, {"use_voc", NULL, &b->use_voc},
         {"glove_inner", NULL, &b->glove_inner},
+        {"gloss_weight", &b->gloss_weight, NULL}, {"gloss_max_df", NULL, &b->gloss_max_df},
         {"prob_eps", &p->prob_eps, NULL},       {"voc_weight", &p->voc_weight, NULL},
         {"voc_eps", &p->voc_eps, NULL},         {"vector_weight", &p->vector_weight, NULL},
         {"modifier_weight", &p->modifier_weight, NULL},
         {"collocations", NULL, &p->collocations},
+        {"modifiers", NULL, &p->modifiers},     {"adj_weight", &p->adj_weight, NULL},
     };
     for (size_t k = 0; k < sizeof tab / sizeof *tab; k++) {
         if (strcmp(tab[k].name, name) != 0)
@@ -150,7 +159,8 @@ static int check_params(const ps_zs_params *p, ps_error *err)
         !(b->sense_decay >= 0 && b->sense_decay <= 1))
         return ps_errorf(err, "zero-shot parameters: decays must be in [0, 1]");
     if (!(b->glove_floor >= -1 && b->glove_floor < 1) ||
-        !(b->glove_weight >= 0 && b->glove_weight <= 1))
+        !(b->glove_weight >= 0 && b->glove_weight <= 1) ||
+        !(b->gloss_weight >= 0 && b->gloss_weight <= 1) || b->gloss_max_df < 0)
         return ps_errorf(err, "zero-shot parameters: GloVe floor must be in [-1, 1), weight "
                               "in [0, 1]");
     if (b->max_senses < 0 || b->max_senses > 64 || b->max_down_depth < 0 ||
@@ -166,13 +176,15 @@ static void make_name(ps_zeroshot *z)
     const ps_zs_params *p = &z->p;
     const ps_bridge_params *b = &p->bridge;
     ps_buf s = {0};
-    ps_buf_printf(&s, "v%d %g %d %g %d %d %g %d %d %g %g %d %d|%d %g %g %g %g %g %d",
+    ps_buf_printf(&s, "v%d down %g %d up %g %d %d senses %g %d %d glove %g %g %d gloss %g %d",
                   PS_ZS_VERSION, b->down_decay, b->max_down_depth, b->up_decay, b->max_up_depth,
-                  b->up_min_depth,
-                  b->sense_decay, b->max_senses, b->sense_counts, b->glove_weight,
-                  b->glove_floor, b->glove_inner, b->use_voc, (int)p->weighting, p->prob_eps,
-                  p->voc_weight, p->voc_eps, p->vector_weight, p->modifier_weight,
-                  p->collocations);
+                  b->up_min_depth, b->sense_decay, b->max_senses, b->sense_counts,
+                  b->glove_weight, b->glove_floor, b->glove_inner, b->gloss_weight,
+                  b->gloss_max_df);
+    ps_buf_printf(&s, "|mod %d %g", p->modifiers, p->adj_weight);
+    ps_buf_printf(&s, "|voc %d %g %g|w %d|eps %g|vec %g|mod %g|coll %d", b->use_voc,
+                  p->voc_weight, p->voc_eps, (int)p->weighting, p->prob_eps, p->vector_weight,
+                  p->modifier_weight, p->collocations);
     if (z->glove)
         ps_buf_printf(&s, "|%s", ps_glove_source_sha256(z->glove));
     for (int c = 0; c < PS_BRIDGE_CLASSES; c++) {
@@ -212,7 +224,10 @@ ps_zeroshot *ps_zeroshot_open(const ps_zs_config *cfg, ps_error *err)
     if (!(z->bridge = ps_bridge_load(z->wn, z->glove, &bo, err)))
         goto fail;
     free(models);
-    z->qm = (ps_query_model){z->wn, z->glove, z->idf, z->p.weighting, !z->p.collocations};
+    z->qm = (ps_query_model){z->wn,          z->glove,
+                             z->idf,         z->p.weighting,
+                             !z->p.collocations, !z->p.modifiers,
+                             ps_bridge_sense_counts(z->bridge)};
     z->gdim = ps_glove_dim(z->glove);
     z->nd = ps_bridge_ndims(z->bridge);
     z->dim = z->nd + z->gdim;
@@ -301,6 +316,8 @@ int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out
             break;
         }
         float w = q->words[i].weight;
+        if (q->words[i].pos == PS_WN_ADJ)
+            w *= z->p.adj_weight;
         wsum += w;
         for (size_t c = 0; c < nd; c++) {
             if (rel[c] <= 0)

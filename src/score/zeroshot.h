@@ -5,7 +5,7 @@
  *
  * Like every picseek score it is a dot product, raw = Q(query) . P(photo),
  * so the index can store P once per photo.  With the bridge's dimensions
- * (bridge.h: ~1,850 WordNet concepts above the ImageNet classes, then the 21
+ * (bridge.h: 1,860 WordNet concepts over the ImageNet classes, then the 21
  * VOC classes) and G = 100 GloVe dimensions:
  *
  *   P(photo) = [ ev(m_d, prob_eps)    concepts: m_d = the photo's class
@@ -18,8 +18,9 @@
  *              | vector_weight * q ]  q = the unit GloVe query vector
  *
  * where R = sum_w weight_w * rel_w / sum_w weight_w over the query's words
- * (query.h: words, IDF weights; bridge.h: rel_w, each word's relevance to
- * each dimension) and ev is the "evidence" transform
+ * (query.h: words, IDF weights, adjectives times adj_weight; bridge.h:
+ * rel_w, each word's relevance to each dimension) and ev is the "evidence"
+ * transform
  *
  *     ev(m, eps) = ln(1 + m / eps) / ln(1 + 1 / eps)        (ev(0)=0, ev(1)=1)
  *
@@ -58,16 +59,21 @@ typedef struct ps_zs_params {
     float vector_weight;          /* 0 = query vector . label vector unused */
     float modifier_weight;        /* bridge name vectors (bridge.h); < 0 = default */
     int collocations;             /* 1: join "hot dog" into one word (query.h) */
+    int modifiers;                /* 1: "black dog": black is an adjective (query.h) */
+    float adj_weight;             /* weight factor of adjectives */
 } ps_zs_params;
 
-/* The defaults, measured in docs/EVALUATION.md ("Zero-shot retrieval"). */
+/* The defaults: tuned on the training split, measured in docs/EVALUATION.md
+ * ("Zero-shot retrieval"). */
 void ps_zs_params_default(ps_zs_params *p);
 
 /* Set one parameter by name, for experiments (`picseek eval retrieval
  * --set`): down_decay, max_down_depth, up_decay, max_up_depth, sense_decay,
- * max_senses, sense_counts, glove_weight, glove_floor, glove_inner, use_voc,
- * prob_eps, voc_weight, voc_eps, vector_weight, modifier_weight, collocations
- * (numbers), weighting (idf or uniform).  Range checks happen at open. */
+ * up_min_depth, max_senses, sense_counts, glove_weight, glove_floor,
+ * glove_inner, gloss_weight, gloss_max_df, use_voc, prob_eps, voc_weight,
+ * voc_eps, vector_weight, modifier_weight, collocations, modifiers,
+ * adj_weight (numbers), weighting (idf or uniform).  Range checks happen
+ * at open. */
 int ps_zs_params_set(ps_zs_params *p, const char *name, const char *value, ps_error *err);
 
 /*
@@ -81,7 +87,9 @@ int ps_zs_params_set(ps_zs_params *p, const char *name, const char *value, ps_er
  *   glove         word-vector similarity of query words and class names
  *   idf           IDF word weights (every word weighs 1)
  *   vector        the query vector . photo label vector term
+ *   gloss         the in-definition relation (bridge.h)
  *   collocations  joining "hot dog", "mountain bike" into one word
+ *   modifiers     taking "black" in "black dog" as an adjective
  * ps_zs_ablation_names lists them (NULL-terminated).
  */
 int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err);

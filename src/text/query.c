@@ -31,9 +31,45 @@ static bool usable(const ps_token *t)
 
 /* The lemma of a single token: noun, verb, adjective, adverb base form, else
  * the token.  Fills w->lemma, w->pos and w->nouns. */
-static void lemmatize_one(const ps_wordnet *wn, const char *tok, size_t len, ps_query_word *w)
+/* Tagged uses of all noun senses of a lemma. */
+static unsigned lemma_count(const ps_wordnet *wn, const ps_sense_counts *sc, const char *lemma)
+{
+    const uint32_t *offs;
+    size_t n = ps_wn_synsets(wn, PS_WN_NOUN, lemma, strlen(lemma), &offs);
+    unsigned sum = 0;
+    for (size_t k = 0; k < n && k < 64; k++)
+        sum += ps_sense_count(sc, PS_WN_NOUN, lemma, (int)k + 1);
+    return sum;
+}
+
+/* Order noun base forms by how often their senses are used (stable), so
+ * that "fields" is field, not the comedian W. C. Fields, and "men" is
+ * man, not a work force. */
+static void order_by_use(const ps_wordnet *wn, const ps_sense_counts *sc, ps_wn_lemmas *l)
+{
+    if (!sc || l->n < 2)
+        return;
+    unsigned cnt[PS_WN_MAX_LEMMAS];
+    for (int i = 0; i < l->n; i++)
+        cnt[i] = lemma_count(wn, sc, l->lemma[i]);
+    for (int i = 1; i < l->n; i++) {
+        for (int j = i; j > 0 && cnt[j] > cnt[j - 1]; j--) {
+            char tmp[PS_WN_LEMMA_MAX];
+            memcpy(tmp, l->lemma[j], sizeof tmp);
+            memcpy(l->lemma[j], l->lemma[j - 1], sizeof tmp);
+            memcpy(l->lemma[j - 1], tmp, sizeof tmp);
+            unsigned t = cnt[j];
+            cnt[j] = cnt[j - 1];
+            cnt[j - 1] = t;
+        }
+    }
+}
+
+static void lemmatize_one(const ps_wordnet *wn, const ps_sense_counts *sc, const char *tok,
+                          size_t len, ps_query_word *w)
 {
     ps_wn_morphy(wn, PS_WN_NOUN, tok, len, &w->nouns);
+    order_by_use(wn, sc, &w->nouns);
     if (w->nouns.n > 0) {
         snprintf(w->lemma, sizeof w->lemma, "%s", w->nouns.lemma[0]);
         w->pos = PS_WN_NOUN;
@@ -51,19 +87,41 @@ static void lemmatize_one(const ps_wordnet *wn, const char *tok, size_t len, ps_
     w->pos = -1;
 }
 
-int ps_query_lemma(const ps_wordnet *wn, const char *token, size_t len, char *out)
+int ps_query_lemma(const ps_wordnet *wn, const ps_sense_counts *sc, const char *token, size_t len,
+                   char *out)
 {
     if (len == 0 || len >= PS_TOK_WORD_MAX || ps_is_stopword(token, len))
         return 0;
     ps_query_word w;
-    lemmatize_one(wn, token, len, &w);
+    lemmatize_one(wn, sc, token, len, &w);
     memcpy(out, w.lemma, strlen(w.lemma) + 1);
     return 1;
 }
 
+/* A word that can be an adjective, directly followed (spaces only) by a
+ * word that can be a noun, modifies it: "black dog", "young man", "two
+ * boys".  It then counts as an adjective: its noun senses (black the
+ * colour, white the person, two the number) are dropped.  t[1] must exist. */
+static void mark_modifier(const ps_wordnet *wn, const char *text, const ps_token *t,
+                          ps_query_word *w)
+{
+    if (!usable(&t[1]) || !joinable_gap(text, &t[0], &t[1]))
+        return;
+    for (size_t i = t[0].offset + t[0].src_len; i < t[1].offset; i++)
+        if (text[i] != ' ' && text[i] != '\t')
+            return;
+    ps_wn_lemmas adj, next;
+    if (ps_wn_morphy(wn, PS_WN_ADJ, t[0].text, t[0].len, &adj) == 0 ||
+        ps_wn_morphy(wn, PS_WN_NOUN, t[1].text, t[1].len, &next) == 0)
+        return;
+    snprintf(w->lemma, sizeof w->lemma, "%s", adj.lemma[0]);
+    w->pos = PS_WN_ADJ;
+    w->nouns.n = 0;
+}
+
 /* Try to join tokens t[0..k) into a WordNet noun collocation. */
-static bool try_join(const ps_wordnet *wn, const char *text, const ps_token *t, int k,
-                     ps_query_word *w)
+static bool try_join(const ps_wordnet *wn, const ps_sense_counts *sc, const char *text,
+                     const ps_token *t, int k, ps_query_word *w)
 {
     char joined[PS_QUERY_WORD_MAX];
     size_t n = 0;
@@ -81,6 +139,7 @@ static bool try_join(const ps_wordnet *wn, const char *text, const ps_token *t, 
     ps_wn_lemmas l;
     if (ps_wn_morphy(wn, PS_WN_NOUN, joined, n, &l) == 0)
         return false;
+    order_by_use(wn, sc, &l);
     w->nouns = l;
     snprintf(w->lemma, sizeof w->lemma, "%s", l.lemma[0]);
     w->pos = PS_WN_NOUN;
@@ -98,7 +157,7 @@ static int64_t token_vector(const ps_query_model *m, const ps_token *t, float *o
     if (!m->glove)
         return -1;
     ps_query_word tmp;
-    lemmatize_one(m->wn, t->text, t->len, &tmp);
+    lemmatize_one(m->wn, m->senses, t->text, t->len, &tmp);
     int64_t row = ps_glove_find(m->glove, tmp.lemma, strlen(tmp.lemma));
     if (row < 0)
         row = ps_glove_find(m->glove, t->text, t->len);
@@ -117,7 +176,7 @@ static int64_t token_vector(const ps_query_model *m, const ps_token *t, float *o
 static double token_weight(const ps_query_model *m, const ps_token *t)
 {
     ps_query_word tmp;
-    lemmatize_one(m->wn, t->text, t->len, &tmp);
+    lemmatize_one(m->wn, m->senses, t->text, t->len, &tmp);
     return ps_idf_weight(m->idf, tmp.lemma);
 }
 
@@ -216,14 +275,16 @@ int ps_query_parse(const ps_query_model *m, const char *text, size_t len, ps_que
         ps_query_word *w = &out->words[out->nwords];
         int k = 1;
         for (int j = m->no_collocations ? 1 : PS_QUERY_MAX_JOIN; j >= 2; j--) {
-            if (i + (size_t)j <= toks.n && try_join(m->wn, text, t, j, w)) {
+            if (i + (size_t)j <= toks.n && try_join(m->wn, m->senses, text, t, j, w)) {
                 k = j;
                 break;
             }
         }
         if (k == 1) {
             memcpy(w->text, t->text, t->len + 1);
-            lemmatize_one(m->wn, t->text, t->len, w);
+            lemmatize_one(m->wn, m->senses, t->text, t->len, w);
+            if (!m->no_modifiers && i + 1 < toks.n)
+                mark_modifier(m->wn, text, t, w);
         }
         w->ntokens = k;
         w->offset = t->offset;
@@ -279,7 +340,8 @@ int ps_query_count_doc(const ps_query_model *m, const char *text, size_t len,
                        ps_idf_counter *c, ps_error *err)
 {
     /* Counting needs lemmas only: no vectors, no weights. */
-    ps_query_model lm = {m->wn, NULL, NULL, PS_QW_UNIFORM, m->no_collocations};
+    ps_query_model lm = {m->wn, NULL, NULL, PS_QW_UNIFORM, m->no_collocations, m->no_modifiers,
+                         m->senses};
     ps_query q;
     if (ps_query_parse(&lm, text, len, &q, err)) {
         ps_query_free(&q);

@@ -17,7 +17,14 @@
  *     the lemma of a word is its first noun base form if it has one, else
  *     its first verb, adjective, adverb base form, else the token itself
  *     ("dogs" -> dog, "men" -> man, "running" -> running (a noun),
- *     "sits" -> sit).  All noun base forms are kept for the label bridge.
+ *     "sits" -> sit).  All noun base forms are kept for the label bridge,
+ *     most used first when the model has sense counts (sensecount.h):
+ *     "fields" -> field (not W. C. Fields), "men" -> man (not a work force).
+ *     A word that can be an adjective and stands right before a word that
+ *     can be a noun ("black dog", "young man", "two boys") is taken as a
+ *     modifier: its lemma is its adjective base form, pos PS_WN_ADJ, and it
+ *     has no noun forms (so "black" is not the colour, "white" not a
+ *     person, "two" not a number concept).
  *  5. Weigh each word by the IDF of its lemma over the training captions
  *     (idf.h; a collocation not in the table gets the mean IDF of its
  *     tokens), or 1 with PS_QW_UNIFORM.  At most PS_QUERY_MAX_WORDS words are
@@ -49,6 +56,7 @@
 #include "core/error.h"
 #include "text/glove.h"
 #include "text/idf.h"
+#include "text/sensecount.h"
 #include "text/tokenize.h"
 #include "text/wordnet.h"
 
@@ -68,6 +76,8 @@ typedef struct ps_query_model {
     const ps_idf *idf;     /* may be NULL with PS_QW_UNIFORM */
     ps_query_weighting weighting;
     bool no_collocations;  /* true: never join tokens (step 3 off) */
+    bool no_modifiers;     /* true: never treat a word as a modifier (step 4) */
+    const ps_sense_counts *senses; /* may be NULL: base forms in morphy's order */
 } ps_query_model;
 
 typedef struct ps_query_word {
@@ -109,7 +119,8 @@ const char *ps_query_unknown(const ps_query *q, size_t i);
 /* The lemma of one folded token (steps 2 and 4 without the rest): writes it
  * into out (PS_QUERY_WORD_MAX bytes) and returns 1, or 0 for a stop word or
  * over-long token.  Used to count IDF on the same lemmas the queries use. */
-int ps_query_lemma(const ps_wordnet *wn, const char *token, size_t len, char *out);
+int ps_query_lemma(const ps_wordnet *wn, const ps_sense_counts *sc, const char *token, size_t len,
+                   char *out);
 
 /* Feed the lemmas of one text (the full pipeline's words, collocations
  * included) to an IDF counter as one document. */
