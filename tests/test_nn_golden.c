@@ -3,14 +3,18 @@
  *
  * 1. the folders of shared/golden (see its README): for every NAME.in, our output against
  *    NAME.out0 / NAME.logits / NAME.argmax / NAME.fractions.  Those files
- *    were computed by Arm NN's CpuRef backend, which dequantizes to float,
- *    computes in float and requantizes, instead of TFLite's integer
- *    arithmetic; over 28-70 layers the two drift apart by a few quanta, so
- *    byte equality is not expected.  The checks here are the ones that must
- *    hold for any faithful implementation: same top-1 and top-5 classes,
- *    embeddings at cosine similarity >= 0.99, >= 99% of pixels with the same
- *    class and class shares within 1%, and a bounded per-value difference.
- *    The agreement is printed for the record.
+ *    were computed by Arm NN 20.08's CpuRef backend, which dequantizes to
+ *    float, computes in float and requantizes.  In the `armnn` arithmetic
+ *    (ps_nn_options.armnn) the issue's criterion is asserted for every
+ *    input: >= 99.9% of output values identical, none off by more than one
+ *    quantum, the same top-5 classes (MobileNetV2); DeepLab: the logits
+ *    criterion where NAME.logits exists, >= 99.9% of pixels with golden's
+ *    class and every class share within 1/1000.  (Measured: all identical.)
+ *    The default arithmetic (TFLite's integer kernels, which the features
+ *    use) drifts from float by a few quanta over 28-70 layers; for it the
+ *    checks are the ones any faithful uint8 execution must pass: same top
+ *    classes up to quantization ties, embeddings at cosine >= 0.99, >= 99%
+ *    of pixels with the same class, shares within 1%, bounded differences.
  * 2. tests/data/litert: outputs of LiteRT (TFLite's current runtime, whose
  *    CPU path is XNNPACK) for the same inputs.  With the xnnpack option
  *    (XNNPACK's rescaling rules) our bytes must be identical: the MobileNet
@@ -115,6 +119,7 @@ static void check_litert(const char *model, const char *name, const uint8_t *got
 }
 
 static const ps_nn_options XNNPACK = {.xnnpack = 1, .softmax_table = 1};
+static const ps_nn_options ARMNN = {.armnn = 1};
 
 typedef struct agree {
     size_t same, total;
@@ -130,6 +135,45 @@ static agree compare(const uint8_t *a, const uint8_t *b, size_t n)
         g.max_diff = d > g.max_diff ? d : g.max_diff;
     }
     return g;
+}
+
+/* The issue's value criterion: >= 99.9% identical, no value off by more
+ * than one quantum. */
+static void check_exact(const char *what, const char *name, const uint8_t *got,
+                        const uint8_t *want, size_t n)
+{
+    agree g = compare(got, want, n);
+    printf("%s %s (armnn arithmetic): %zu/%zu identical (%.3f%%), max diff %d\n", what, name,
+           g.same, g.total, 100.0 * g.same / g.total, g.max_diff);
+    CHECK(g.same * 1000 >= g.total * 999);
+    CHECK(g.max_diff <= 1);
+}
+
+/* Same top-5 classes.  ps_top_k breaks ties by index, so when golden's 5th
+ * and 6th values are equal "the" top 5 is not unique; the sets must then
+ * agree up to that tie: each of our 5 classes scores at least golden's 5th
+ * value in golden, and each of golden's 5 at least our 5th value in ours.
+ * Without a tie at the 5th place this is plain set equality. */
+static int same_top5(const uint8_t *got, const uint8_t *want, int n, int *strict)
+{
+    float a[1001], b[1001];
+    int ta[5], tb[5];
+    for (int i = 0; i < n; i++) {
+        a[i] = got[i];
+        b[i] = want[i];
+    }
+    ps_top_k(a, n, 5, ta);
+    ps_top_k(b, n, 5, tb);
+    int ok = 1;
+    *strict = 1;
+    for (int k = 0; k < 5; k++) {
+        int found = 0;
+        for (int j = 0; j < 5; j++)
+            found |= ta[k] == tb[j];
+        *strict &= found;
+        ok &= want[ta[k]] >= want[tb[4]] && got[tb[k]] >= got[ta[4]];
+    }
+    return ok;
 }
 
 static void u8_scores(const uint8_t *q, int n, float *out)
@@ -160,6 +204,9 @@ TEST(mobilenet_v2_golden)
     ps_model *mx = ps_model_load(PS_MODEL_CLASSIFIER, models, &XNNPACK, &err);
     CHECK(mx != NULL);
     ps_nn_workspace *wx = mx ? ps_model_workspace(mx, 2) : NULL;
+    ps_model *ma = ps_model_load(PS_MODEL_CLASSIFIER, models, &ARMNN, &err);
+    CHECK(ma != NULL);
+    ps_nn_workspace *wa = ma ? ps_model_workspace(ma, 2) : NULL;
     char names[MAX_FILES][128];
     int n = list_inputs(dir, names);
     CHECK(n > 0);
@@ -170,6 +217,17 @@ TEST(mobilenet_v2_golden)
         CHECK(in && want && out_len == 1001);
         if (in && mx && ps_model_run(mx, wx, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0)
             check_litert("mobilenet_v2", names[i], ps_model_raw_output(mx, wx, NULL), 1001);
+        if (in && want && out_len == 1001 && ma &&
+            ps_model_run(ma, wa, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0) {
+            const uint8_t *got = ps_model_raw_output(ma, wa, NULL);
+            check_exact("mobilenet_v2", names[i], got, (const uint8_t *)want, 1001);
+            int strict;
+            CHECK(same_top5(got, (const uint8_t *)want, 1001, &strict));
+            printf("mobilenet_v2 %s (armnn arithmetic): top-5 %s\n", names[i],
+                   strict ? "same" : "same up to a tie at the 5th place");
+        } else {
+            CHECK(0);
+        }
         float probs[1001], feat[1280];
         if (in && want && out_len == 1001 &&
             ps_model_run(m, ws, (const uint8_t *)in, in_len, probs, feat, &err) == 0) {
@@ -221,8 +279,10 @@ TEST(mobilenet_v2_golden)
     }
     ps_nn_workspace_free(ws);
     ps_nn_workspace_free(wx);
+    ps_nn_workspace_free(wa);
     ps_model_free(m);
     ps_model_free(mx);
+    ps_model_free(ma);
     free(models);
     free(dir);
 }
@@ -251,16 +311,20 @@ TEST(mobilenet_v1_golden)
     ps_error err;
     ps_model *m = ps_model_load(PS_MODEL_EMBEDDER, models, NULL, &err);
     ps_model *mx = ps_model_load(PS_MODEL_EMBEDDER, models, &XNNPACK, &err);
-    CHECK(m != NULL && mx != NULL);
-    if (!m || !mx) {
+    ps_model *ma = ps_model_load(PS_MODEL_EMBEDDER, models, &ARMNN, &err);
+    CHECK(m != NULL && mx != NULL && ma != NULL);
+    if (!m || !mx || !ma) {
         fprintf(stderr, "%s\n", err.msg);
         ps_model_free(m);
+        ps_model_free(mx);
+        ps_model_free(ma);
         free(models);
         free(dir);
         return;
     }
     ps_nn_workspace *ws = ps_model_workspace(m, 2);
     ps_nn_workspace *wx = ps_model_workspace(mx, 1);
+    ps_nn_workspace *wa = ps_model_workspace(ma, 2);
     char names[MAX_FILES][128];
     int n = list_inputs(dir, names);
     CHECK(n > 0);
@@ -288,13 +352,20 @@ TEST(mobilenet_v1_golden)
 
         if (ps_model_run(mx, wx, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0)
             check_litert("mobilenet_v1", names[i], ps_model_raw_output(mx, wx, NULL), 1024);
+        if (ps_model_run(ma, wa, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0)
+            check_exact("mobilenet_v1", names[i], ps_model_raw_output(ma, wa, NULL),
+                        (const uint8_t *)want, 1024);
+        else
+            CHECK(0);
         free(in);
         free(want);
     }
     ps_nn_workspace_free(ws);
     ps_nn_workspace_free(wx);
+    ps_nn_workspace_free(wa);
     ps_model_free(m);
     ps_model_free(mx);
+    ps_model_free(ma);
     free(models);
     free(dir);
 }
@@ -321,6 +392,9 @@ TEST(deeplab_golden)
     ps_model *mx = ps_model_load(PS_MODEL_SEGMENTER, models, &XNNPACK, &err);
     CHECK(mx != NULL);
     ps_nn_workspace *wx = mx ? ps_model_workspace(mx, 2) : NULL;
+    ps_model *ma = ps_model_load(PS_MODEL_SEGMENTER, models, &ARMNN, &err);
+    CHECK(ma != NULL);
+    ps_nn_workspace *wa = ma ? ps_model_workspace(ma, 2) : NULL;
     size_t hl = 0;
     char *hashes = litert_file("deeplab_logits.sha256", &hl);
     char names[MAX_FILES][128];
@@ -392,6 +466,30 @@ TEST(deeplab_golden)
             total += frac[c];
         }
         CHECK_NEAR(total, 1.0, 1e-4);
+
+        /* The criterion, in Arm NN's arithmetic. */
+        if (ma && ps_model_run(ma, wa, (const uint8_t *)in, in_len, frac, NULL, &err) == 0 &&
+            ps_model_class_map(ma, wa, classes, pixels, &err) == 0) {
+            agree aa = compare(classes, (const uint8_t *)am, pixels);
+            double worst = 0;
+            for (int c = 0; c < 21; c++)
+                worst = fabs(frac[c] - want[c]) > worst ? fabs(frac[c] - want[c]) : worst;
+            printf("deeplab %s (armnn arithmetic): argmax %zu/%zu pixels agree (%.3f%%), "
+                   "largest class share difference %.6f\n", names[i], aa.same, aa.total,
+                   100.0 * aa.same / aa.total, worst);
+            CHECK(aa.same * 1000 >= aa.total * 999);
+            /* The golden shares are printed with 6 decimals. */
+            CHECK(worst <= 0.001);
+            if (lg && lg_len == pixels * 21) {
+                size_t n_lg;
+                const uint8_t *logits = ps_model_raw_logits(ma, wa, &n_lg);
+                CHECK(logits && n_lg == lg_len);
+                if (logits && n_lg == lg_len)
+                    check_exact("deeplab logits", names[i], logits, (const uint8_t *)lg, lg_len);
+            }
+        } else {
+            CHECK(0);
+        }
         free(in);
         free(am);
         free(fr);
@@ -401,14 +499,17 @@ TEST(deeplab_golden)
     free(hashes);
     ps_nn_workspace_free(ws);
     ps_nn_workspace_free(wx);
+    ps_nn_workspace_free(wa);
     ps_model_free(mx);
+    ps_model_free(ma);
     ps_model_free(m);
     free(models);
     free(dir);
 }
 
-/* Reference kernels, fast kernels, 1 and 2 threads: identical bytes. */
-static void same_paths(ps_model_kind kind, const char *golden_sub)
+/* Reference kernels, fast kernels, 1 and 2 threads: identical bytes
+ * (opt: the arithmetic, NULL for the default). */
+static void same_paths(ps_model_kind kind, const char *golden_sub, const ps_nn_options *opt)
 {
     char *models = shared_path("models");
     char *dir = shared_path(golden_sub);
@@ -418,7 +519,7 @@ static void same_paths(ps_model_kind kind, const char *golden_sub)
         return;
     }
     ps_error err;
-    ps_model *m = ps_model_load(kind, models, NULL, &err);
+    ps_model *m = ps_model_load(kind, models, opt, &err);
     char names[MAX_FILES][128];
     int n = list_inputs(dir, names);
     size_t in_len = 0;
@@ -455,8 +556,11 @@ TEST(reference_and_fast_kernels_agree_on_models)
     if (!models)
         SKIP("shared models missing");
     free(models);
-    same_paths(PS_MODEL_CLASSIFIER, "golden/mobilenet_v2_1.0_224_quant");
-    same_paths(PS_MODEL_EMBEDDER, "golden/mobilenet_v1_1.0_224_quant_embedding_extractor");
+    same_paths(PS_MODEL_CLASSIFIER, "golden/mobilenet_v2_1.0_224_quant", NULL);
+    same_paths(PS_MODEL_EMBEDDER, "golden/mobilenet_v1_1.0_224_quant_embedding_extractor", NULL);
+    same_paths(PS_MODEL_CLASSIFIER, "golden/mobilenet_v2_1.0_224_quant", &ARMNN);
+    same_paths(PS_MODEL_EMBEDDER, "golden/mobilenet_v1_1.0_224_quant_embedding_extractor",
+               &ARMNN);
 }
 
 /* One loaded model, several threads each with its own workspace. */

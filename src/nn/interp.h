@@ -50,6 +50,13 @@ typedef struct ps_nn_options {
                                  0 (default): TFLite's reference fixed-point kernels.
                                  Both are faithful uint8 executions; bytes differ by
                                  rounding (a quantum here and there). */
+    int armnn;                /* 1: the arithmetic of Arm NN 20.08's CpuRef backend, which
+                                 computed shared/golden: every operator dequantizes to
+                                 float32, computes in float in Arm NN's summation order and
+                                 quantizes with round-half-away-from-zero; fused
+                                 activations are separate float clamps.  Overrides
+                                 xnnpack and softmax_table.  Slower than the integer
+                                 modes (float MACs, 8-16 lanes per AVX2 instruction). */
 } ps_nn_options;
 
 /* Prepare a parsed model; takes ownership of tfl (freed on failure too).
