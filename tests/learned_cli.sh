@@ -59,7 +59,8 @@ if [ -z "$shared" ] || [ ! -d "$data" ] || [ ! -d "$shared/models" ] ||
   skip=$((skip + 1))
 else
   export PICSEEK_SHARED=$shared
-  quick=(--set bilinear.epochs=2 --set photo_pca=16 --set bilinear.rank=4 --cached-features -q)
+  quick=(--set bilinear.epochs=2 --set photo_pca=16 --set bilinear.rank=4 --set bilinear.ensemble=2
+         --cached-features -q)
   "$bin" train --data "$data" -o "$tmp/a.psm" "${quick[@]}" --json >"$tmp/out" 2>"$tmp/err"
   rc=$?
   if [ $rc -ne 0 ] && grep -q "not in the feature cache" "$tmp/err"; then
@@ -72,8 +73,6 @@ else
     [ -s "$tmp/a.psm" ] && ok || bad "model file written"
     run 0 "train again" -- "$bin" train "$data" -o "$tmp/b.psm" "${quick[@]}"
     cmp -s "$tmp/a.psm" "$tmp/b.psm" && ok || bad "same data and seed, different model bytes"
-    run 0 "train other seed" -- "$bin" train "$data" -o "$tmp/c.psm" "${quick[@]}" --seed 9
-    cmp -s "$tmp/a.psm" "$tmp/c.psm" && bad "another seed gave the same bytes" || ok
 
     run 0 "check good" -- "$bin" train --check "$tmp/a.psm" --json
     has "$tmp/out" '"ok": true' "check ok"
@@ -106,7 +105,8 @@ else
     if command -v jq >/dev/null; then
       jq -e '.bilinear.recall_at_10 >= .bilinear.recall_at_5 and .bilinear.recall_at_10 <= 1
              and .constant.recall_at_10 > 0.099 and .constant.recall_at_10 < 0.101
-             and .bilinear.cv.folds == 2 and .protocol.folds == 2' "$tmp/out" >/dev/null \
+             and .bilinear.cv.folds == 2 and .protocol.folds == 2
+             and .bilinear.cv.heldout_retrieval.recall_at_10 > 0.1' "$tmp/out" >/dev/null \
         && ok || bad "eval values out of range: $(head -c 600 "$tmp/out")"
     fi
   fi

@@ -26,6 +26,7 @@ static ps_learned_opts quick_opts(uint64_t seed)
     o.model.photo_pca = 24;
     o.model.bilinear.max_epochs = 2;
     o.model.bilinear.rank = 8;
+    o.model.ensemble = 2;
     o.content.seed = seed;
     o.content.ridge_alpha = 10.0; /* no cross-validation of alpha: quick */
     o.content.max_train = 300;
@@ -121,7 +122,7 @@ TEST(model_file_checks)
     ps_buf other = {0};
     ps_modelfile f;
     ps_modelfile_init(&f, "bilinear");
-    ps_bilinear_put(&m.rel, &f, "");
+    ps_bilinear_put(&m.rel[0], &f, "");
     ps_modelfile_serialize(&f, &other);
     ps_modelfile_free(&f);
     CHECK_INT(ps_learned_parse(other.data, other.len, "b.psm", &back, &err), -1);
@@ -183,7 +184,7 @@ TEST(scorer_embeddings_equal_prediction)
         return;
     }
     CHECK(strncmp(sc->name, "learned-v1-", 11) == 0);
-    CHECK_INT(sc->dim, m.rel.rank + 2 + S.zdim);
+    CHECK_INT(sc->dim, m.n_rel * (m.rel[0].rank + 2) + S.zdim);
     const char *texts[] = {"A dog runs through the snow .", "two men ride bikes on a dirt road",
                            "a plate of food"};
     float *q = malloc(sc->dim * sizeof *q), *p = malloc(sc->dim * sizeof *p);
@@ -224,6 +225,7 @@ TEST(evaluation_gives_sane_numbers)
     o.model.photo_pca = 24;
     o.model.bilinear.max_epochs = 3;
     o.model.bilinear.rank = 8;
+    o.model.ensemble = 2;
     ps_relmodel_kind kinds[] = {PS_RM_CONSTANT, PS_RM_BILINEAR};
     ps_releval r;
     ps_error err;
@@ -244,7 +246,13 @@ TEST(evaluation_gives_sane_numbers)
         CHECK_INT(m->ret.n_photos, 100);
         CHECK_NEAR(m->ret.curve[99], 1.0, 1e-9);
         CHECK_INT(m->folds_run, 2);
+        /* Retrieval among held-out training photos: every training caption
+         * written for a photo of the dataset is asked once over the folds. */
+        CHECK(m->cv_ret.n_queries > 500);
+        CHECK(m->cv_ret.recall_1 <= m->cv_ret.recall_10 && m->cv_ret.recall_10 <= 1);
     }
+    CHECK_INT(r.models[0].cv_ret.n_queries, r.models[2].cv_ret.n_queries);
+    CHECK(r.models[1].cv_ret.recall_10 > 0.25);
     /* The constant: R^2 about 0, no rank information, chance recall. */
     CHECK(r.models[0].poc.r2 < 0.01);
     CHECK(isnan(r.models[0].poc.tau_c_expert));

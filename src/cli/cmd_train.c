@@ -75,9 +75,9 @@ static const char HELP[] =
     "\n"
     "EXIT STATUS\n"
     "    0 the model was written (--check: the file is usable); 1 the file is\n"
-    "    damaged or made for another picseek (--check), the dataset, the image models, WordNet or the\n"
-    "    word vectors are missing or invalid, or the file could not be written;\n"
-    "    2 usage error.\n";
+    "    damaged or made for another picseek (--check), the dataset, the image\n"
+    "    models, WordNet or the word vectors are missing or invalid, or the\n"
+    "    file could not be written; 2 usage error.\n";
 
 enum { OPT_DATA = 256, OPT_MODELS, OPT_SEED, OPT_SET, OPT_JSON, OPT_CACHED, OPT_CHECK };
 
@@ -109,7 +109,8 @@ static int check_model(const char *path, int json)
         ps_json_key(&j, "text_features"); ps_json_str(&j, tx);
         ps_json_key(&j, "extra_features"); ps_json_str(&j, ex);
         ps_json_key(&j, "photo_pca"); ps_json_int(&j, (int64_t)m->pca.k);
-        ps_json_key(&j, "rank"); ps_json_int(&j, (int64_t)m->rel.rank);
+        ps_json_key(&j, "rank"); ps_json_int(&j, (int64_t)m->rel[0].rank);
+        ps_json_key(&j, "members"); ps_json_int(&j, (int64_t)m->n_rel);
         ps_json_key(&j, "zeroshot"); ps_json_str(&j, zs);
         ps_json_key(&j, "train_pairs"); ps_json_int(&j, (int64_t)m->train_pairs);
         ps_json_key(&j, "content_threshold"); ps_json_num(&j, m->content.threshold);
@@ -118,8 +119,8 @@ static int check_model(const char *path, int json)
     } else {
         ps_buf_printf(&b, "%s: ok (format %d), scorer %s, embedding %zu numbers\n", path,
                       PS_LEARNED_FORMAT, sc->name, sc->dim);
-        ps_buf_printf(&b, "features: photo %s (PCA %zu), text %s, pair %s; rank %zu; %s\n", ph,
-                      m->pca.k, tx, ex, m->rel.rank, zs);
+        ps_buf_printf(&b, "features: photo %s (PCA %zu), text %s, pair %s; %zu x rank %zu; %s\n",
+                      ph, m->pca.k, tx, ex, m->n_rel, m->rel[0].rank, zs);
         ps_buf_printf(&b, "trained on %zu pairs; content classifier threshold %.4f\n",
                       m->train_pairs, m->content.threshold);
     }
@@ -134,10 +135,10 @@ static void print_summary(ps_buf *b, int json, const char *path, const ps_relset
 {
     if (!json) {
         ps_buf_printf(b, "wrote %s (%zu bytes)\n", path, bytes);
-        ps_buf_printf(b, "relevance model: bilinear rank %zu, %zu pairs (%zu expert, %zu "
-                         "crowd-only), best epoch %zu\n",
-                      m->rel.rank, s->n_pairs, s->n_expert_pairs,
-                      s->n_pairs - s->n_expert_pairs, m->rel.best_epoch);
+        ps_buf_printf(b, "relevance model: %zu bilinear models of rank %zu, %zu pairs (%zu "
+                         "expert, %zu crowd-only)\n",
+                      m->n_rel, m->rel[0].rank, s->n_pairs, s->n_expert_pairs,
+                      s->n_pairs - s->n_expert_pairs);
         ps_buf_printf(b, "content classifier: threshold %.4f; held-out test photos: "
                          "precision %.3f, recall %.3f (%zu of %zu flagged, %zu with children)\n",
                       c->threshold, c->precision, c->recall, c->tp + c->fp, c->n_heldout,
@@ -150,10 +151,11 @@ static void print_summary(ps_buf *b, int json, const char *path, const ps_relset
     ps_json_key(&j, "model"); ps_json_str(&j, path);
     ps_json_key(&j, "bytes"); ps_json_int(&j, (int64_t)bytes);
     ps_json_key(&j, "format"); ps_json_int(&j, PS_LEARNED_FORMAT);
-    ps_json_key(&j, "rank"); ps_json_int(&j, (int64_t)m->rel.rank);
+    ps_json_key(&j, "rank"); ps_json_int(&j, (int64_t)m->rel[0].rank);
+    ps_json_key(&j, "members"); ps_json_int(&j, (int64_t)m->n_rel);
     ps_json_key(&j, "pairs"); ps_json_int(&j, (int64_t)s->n_pairs);
     ps_json_key(&j, "expert_pairs"); ps_json_int(&j, (int64_t)s->n_expert_pairs);
-    ps_json_key(&j, "best_epoch"); ps_json_int(&j, (int64_t)m->rel.best_epoch);
+    ps_json_key(&j, "epochs"); ps_json_int(&j, (int64_t)m->train_epochs);
     ps_json_key(&j, "content_classifier");
     ps_json_obj(&j);
     ps_json_key(&j, "threshold"); ps_json_num(&j, c->threshold);
@@ -170,7 +172,8 @@ int cmd_train(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"data", required_argument, NULL, OPT_DATA},   {"output", required_argument, NULL, 'o'},
-        {"models", required_argument, NULL, OPT_MODELS}, {"seed", required_argument, NULL, OPT_SEED},
+        {"models", required_argument, NULL, OPT_MODELS},
+        {"seed", required_argument, NULL, OPT_SEED},
         {"set", required_argument, NULL, OPT_SET},     {"json", no_argument, NULL, OPT_JSON},
         {"quiet", no_argument, NULL, 'q'},             {"help", no_argument, NULL, 'h'},
         {"cached-features", no_argument, NULL, OPT_CACHED},

@@ -41,7 +41,10 @@ static const char HELP[] =
     "                 pairs, 70% of the photos to train on, 30% held out,\n"
     "                 grouped by photo, fixed seed;\n"
     "      cv         5-fold cross-validation grouped by photo: mean and\n"
-    "                 standard deviation over the folds;\n"
+    "                 standard deviation over the folds; and retrieval among\n"
+    "                 each fold's held-out photos by the training captions\n"
+    "                 written for them (models retrained without those\n"
+    "                 captions), to choose settings without the test set;\n"
     "      retrieval  trained on all labelled pairs, the model ranks the 100 test\n"
     "                 photos for each test query the content rule allows.\n"
     "    Metrics on held-out pairs: mse, mae, r2 against the target (0.6 x expert\n"
@@ -94,7 +97,8 @@ static const char HELP[] =
     "                            error in the calibration), val_frac\n"
     "    --photo-features LIST   photo blocks: mnv2, mnv1, logprob, voc, zs\n"
     "    --text-features LIST    text blocks: glove, zs\n"
-    "    --extra-features LIST   pair features: zs, zsclass, zsvec, or none\n"
+    "    --extra-features LIST   pair features: zs, zsclass, zsvec, zsconcept, zsvoc\n"
+    "                            (the zero-shot score and its parts), or none\n"
     "    --no-crowd              train on the expert pairs only\n"
     "    --no-retrieval          skip the retrieval protocol\n"
     "    --no-content            skip the content classifier\n"
@@ -156,6 +160,19 @@ static void json_model(ps_json *j, const ps_releval_model *m)
         ps_json_key(j, "folds"); ps_json_int(j, m->folds_run);
         ps_json_key(j, "mean"); ps_json_obj(j); json_metrics(j, &m->cv_mean); ps_json_end(j);
         ps_json_key(j, "sd"); ps_json_obj(j); json_metrics(j, &m->cv_sd); ps_json_end(j);
+        ps_json_key(j, "heldout_retrieval");
+        if (m->cv_ret.n_queries) {
+            ps_json_obj(j);
+            ps_json_key(j, "queries"); ps_json_int(j, (int64_t)m->cv_ret.n_queries);
+            ps_json_key(j, "recall_at_1"); ps_json_num(j, m->cv_ret.recall_1);
+            ps_json_key(j, "recall_at_5"); ps_json_num(j, m->cv_ret.recall_5);
+            ps_json_key(j, "recall_at_10"); ps_json_num(j, m->cv_ret.recall_10);
+            ps_json_key(j, "mrr"); ps_json_num(j, m->cv_ret.mrr);
+            ps_json_key(j, "median_rank"); ps_json_num(j, m->cv_ret.median_rank);
+            ps_json_end(j);
+        } else {
+            ps_json_null(j);
+        }
         ps_json_end(j);
     } else {
         ps_json_null(j);
@@ -259,6 +276,17 @@ static void print_text(ps_buf *b, const run *x)
                           m->cv_sd.tau_c_expert, m->cv_mean.tau_b_crowd, m->cv_sd.tau_b_crowd);
         }
     }
+    if (r->opts.folds >= 2 && r->n && r->models[0].cv_ret.n_queries) {
+        ps_buf_printf(b, "\nretrieval among the folds' held-out photos (%zu unseen training "
+                         "captions, groups of about 100 photos):\n",
+                      r->models[0].cv_ret.n_queries);
+        for (size_t i = 0; i < r->n; i++) {
+            const ps_retrieval *t = &r->models[i].cv_ret;
+            ps_buf_printf(b, "  %-9s R@1 %.3f  R@5 %.3f  R@10 %.3f  MRR %.3f  median rank "
+                             "%.1f\n", r->models[i].name, t->recall_1, t->recall_5,
+                          t->recall_10, t->mrr, t->median_rank);
+        }
+    }
     if (r->n && r->models[0].has_ret) {
         ps_buf_printf(b, "\nretrieval (%zu test queries x %zu test photos):\n",
                       r->models[0].ret.n_queries, r->models[0].ret.n_photos);
@@ -279,7 +307,7 @@ static void print_text(ps_buf *b, const run *x)
                       c->oof_precision, c->oof_recall);
     }
     if (x->best)
-        ps_buf_printf(b, "\nbest model on the proof-of-concept split: %s\n", x->best);
+        ps_buf_printf(b, "\nbest model (highest cross-validated R^2, else proof-of-concept R^2): %s\n", x->best);
 }
 
 /* ---- report ---------------------------------------------------------------------- */
@@ -343,93 +371,208 @@ static int write_plots(const char *evaldir, const run *x, ps_error *err)
     return rc;
 }
 
+/* Append `text` as a paragraph wrapped at 100 columns (words are never
+ * split), then a blank line. */
+static void md_para(ps_buf *b, const char *text)
+{
+    size_t col = 0;
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (!n)
+            break;
+        /* Count columns, not bytes, for the UTF-8 letters (², ±, τ, ×). */
+        size_t w = 0;
+        for (size_t i = 0; i < n; i++)
+            w += ((unsigned char)p[i] & 0xC0) != 0x80;
+        if (col && col + 1 + w > 100) {
+            ps_buf_putc(b, '\n');
+            col = 0;
+        } else if (col) {
+            ps_buf_putc(b, ' ');
+            col++;
+        }
+        ps_buf_append(b, p, n);
+        col += w;
+        p += n;
+    }
+    ps_buf_puts(b, "\n\n");
+}
+
+/* A metric for a table cell: "—" when undefined. */
+static const char *cell(char *out, size_t size, int decimals, double v)
+{
+    if (isnan(v))
+        snprintf(out, size, "—");
+    else
+        snprintf(out, size, "%.*f", decimals, v);
+    return out;
+}
+
+static const char *cell_sd(char *out, size_t size, double mean, double sd)
+{
+    if (isnan(mean))
+        snprintf(out, size, "—");
+    else
+        snprintf(out, size, "%.3f ± %.3f", mean, sd);
+    return out;
+}
+
 static void md_section(ps_buf *b, const run *x, const char *cmdline)
 {
     const ps_releval *r = x->r;
     const ps_relset *s = x->s;
-    char ph[64], tx[64], ex[64];
+    const ps_relmodel_opts *mo = &r->opts.model;
+    char ph[64], tx[64], ex[64], c[5][48];
     ps_relfeat_format(PS_RF_PHOTO, s->feat.photo, ph, sizeof ph);
     ps_relfeat_format(PS_RF_TEXT, s->feat.text, tx, sizeof tx);
     ps_relfeat_format(PS_RF_EXTRA, s->feat.extra, ex, sizeof ex);
+    ps_buf p = {0};
     ps_buf_puts(b, SECTION "\n\n");
-    ps_buf_printf(b, "Generated by `%s` (text and plots; rerun it after changing a model).\n"
-                     "\n", cmdline);
-    ps_buf_printf(b,
+    ps_buf_printf(&p, "Generated by `%s` (the text, the tables and the plots in docs/eval/; "
+                      "about three minutes on two cores once the photo features are cached).",
+                  cmdline);
+    md_para(b, p.data);
+    ps_buf_clear(&p);
+    ps_buf_printf(&p,
         "**Data.** %zu expert-labelled pairs whose caption the content rule allows (%zu pairs "
-        "with blocked captions left out), target = 0.6 x expert majority + 0.4 x crowd ratio. "
-        "Training also uses the %zu crowd-only pairs (CrowdAnnotations.tsv rows without an "
-        "expert rating, target = crowd ratio) of the training photos; every number below is "
-        "measured on expert pairs of photos the model never saw. Retrieval: %zu test queries "
-        "(%zu blocked) against the %zu test photos. Features: photo `%s`, text `%s`, pair "
-        "`%s` (see `picseek eval model --help`).\n\n",
-        s->n_expert_pairs, s->pairs_blocked, s->n_pairs - s->n_expert_pairs, s->n_queries,
-        s->test_queries_blocked, s->n_photos - s->n_train_photos, ph, tx, ex);
-    ps_buf_printf(b,
+        "with blocked captions are left out), target = 0.6 × expert majority + 0.4 × crowd "
+        "ratio. ", s->n_expert_pairs, s->pairs_blocked);
+    if (r->opts.crowd_pairs)
+        ps_buf_printf(&p, "Training also uses the %zu crowd-only pairs (CrowdAnnotations.tsv "
+                          "rows without an expert rating, target = crowd ratio) of the training "
+                          "photos, most of them clear mismatches; every number below is measured "
+                          "on expert pairs of photos the model never saw. ",
+                      s->n_pairs - s->n_expert_pairs);
+    else
+        ps_buf_puts(&p, "Training uses the expert pairs only. ");
+    ps_buf_printf(&p, "Retrieval: %zu test queries (%zu blocked) against the %zu test photos.",
+                  s->n_queries, s->test_queries_blocked, s->n_photos - s->n_train_photos);
+    md_para(b, p.data);
+    ps_buf_clear(&p);
+    ps_buf_printf(&p,
+        "**Models.** Text: `%s` (the unit IDF-weighted GloVe query vector); photo: `%s` "
+        "(MobileNetV2 pre-logits, MobileNetV1 embedding, log class probabilities, VOC areas), "
+        "reduced to %zu principal components of the training photos; pair features `%s` (the "
+        "zero-shot score, its concept and VOC part, its vector part). *ridge*: alpha by 5-fold "
+        "cross-validation grouped by photo. *mlp*: hidden layers %zu-%zu, ReLU, dropout %.2g, "
+        "Adam, early stopping on 15%% of the training photos. *bilinear*: %zu models of rank "
+        "%zu (seeds %llu..%llu, each early-stopped on its own validation photos), logits "
+        "averaged; MSE + %.3g × pairwise ranking loss per caption, L2 %.3g. Every output is "
+        "recalibrated on expert pairs (sigmoid(a z + c), or a p + c for ridge; squared + %.2g "
+        "× absolute error), which changes no ranking. The constant is the mean expert target. "
+        "*zeroshot* is the untrained zero-shot score (section above); its regression numbers "
+        "use its display value, which was never fitted to this target.",
+        tx, ph, mo->photo_pca, ex, mo->mlp.hidden[0], mo->mlp.hidden[1],
+        (double)mo->mlp.dropout, mo->ensemble, mo->bilinear.rank, (unsigned long long)mo->seed,
+        (unsigned long long)(mo->seed + mo->ensemble - 1), (double)mo->bilinear.rank_weight,
+        (double)mo->bilinear.l2, mo->calib_mae);
+    md_para(b, p.data);
+    ps_buf_clear(&p);
+    ps_buf_printf(&p,
         "**Proof-of-concept split** (one 70/30 split by photo, seed %llu: %zu training, %zu "
-        "held-out pairs). The proof of concept reported R² 0.22, MAE 0.152 for its network "
-        "and R² -0.28 for its ridge regression.\n\n",
+        "held-out pairs). The proof of concept reported R² 0.22, MAE 0.152 for its network and "
+        "R² -0.28 for its ridge regression (on all pairs, blocked ones included).",
         (unsigned long long)r->opts.split_seed, r->n_poc_train, r->n_poc_test);
+    md_para(b, p.data);
     ps_buf_puts(b, "| model | MSE | MAE | R² | Kendall τc (experts) | Kendall τb (crowd) | "
                    "fit |\n|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < r->n; i++) {
         const ps_releval_model *m = &r->models[i];
-        ps_buf_printf(b, "| %s | %.4f | %.4f | %.3f | %.3f | %.3f | %s |\n", m->name,
-                      m->poc.mse, m->poc.mae, m->poc.r2, m->poc.tau_c_expert,
-                      m->poc.tau_b_crowd, m->trained ? m->note : "no training (calibrated "
-                                                                 "raw score)");
+        ps_buf_printf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", m->name,
+                      cell(c[0], 48, 4, m->poc.mse), cell(c[1], 48, 4, m->poc.mae),
+                      cell(c[2], 48, 3, m->poc.r2), cell(c[3], 48, 3, m->poc.tau_c_expert),
+                      cell(c[4], 48, 3, m->poc.tau_b_crowd), m->trained ? m->note : "");
     }
     if (r->opts.folds >= 2) {
-        ps_buf_printf(b, "\n**%d-fold cross-validation by photo** (mean ± standard deviation "
-                         "over the folds):\n\n", r->opts.folds);
+        ps_buf_clear(&p);
+        ps_buf_printf(&p, "\n**%d-fold cross-validation by photo** (mean ± standard deviation "
+                          "over the folds):", r->opts.folds);
+        md_para(b, p.data);
         ps_buf_puts(b, "| model | MSE | MAE | R² | Kendall τc (experts) | Kendall τb (crowd) "
                        "|\n|---|---|---|---|---|---|\n");
         for (size_t i = 0; i < r->n; i++) {
             const ps_releval_model *m = &r->models[i];
-            ps_buf_printf(b, "| %s | %.4f ± %.4f | %.4f ± %.4f | %.3f ± %.3f | %.3f ± %.3f | "
-                             "%.3f ± %.3f |\n", m->name, m->cv_mean.mse, m->cv_sd.mse,
-                          m->cv_mean.mae, m->cv_sd.mae, m->cv_mean.r2, m->cv_sd.r2,
-                          m->cv_mean.tau_c_expert, m->cv_sd.tau_c_expert,
-                          m->cv_mean.tau_b_crowd, m->cv_sd.tau_b_crowd);
+            ps_buf_printf(b, "| %s | %.4f ± %.4f | %.4f ± %.4f | %s | %s | %s |\n", m->name,
+                          m->cv_mean.mse, m->cv_sd.mse, m->cv_mean.mae, m->cv_sd.mae,
+                          cell_sd(c[0], 48, m->cv_mean.r2, m->cv_sd.r2),
+                          cell_sd(c[1], 48, m->cv_mean.tau_c_expert, m->cv_sd.tau_c_expert),
+                          cell_sd(c[2], 48, m->cv_mean.tau_b_crowd, m->cv_sd.tau_b_crowd));
+        }
+    }
+    if (r->opts.folds >= 2 && r->n && r->models[0].cv_ret.n_queries) {
+        ps_buf_clear(&p);
+        ps_buf_printf(&p,
+            "\n**Retrieval among held-out training photos** (the same folds: each training "
+            "caption written for a held-out photo ranks that fold's held-out photos, in groups "
+            "of about 100; the model is trained a second time without any pair of those "
+            "captions, so they are as new to it as test queries; %zu queries). The settings "
+            "were chosen on these numbers and the cross-validated R², never on the test "
+            "queries.", r->models[0].cv_ret.n_queries);
+        md_para(b, p.data);
+        ps_buf_puts(b, "| score | recall@1 | recall@5 | recall@10 | MRR | median rank |\n"
+                       "|---|---|---|---|---|---|\n");
+        for (size_t i = 0; i < r->n; i++) {
+            const ps_retrieval *t = &r->models[i].cv_ret;
+            ps_buf_printf(b, "| %s | %.3f | %.3f | %.3f | %.3f | %.1f |\n", r->models[i].name,
+                          t->recall_1, t->recall_5, t->recall_10, t->mrr, t->median_rank);
         }
     }
     if (r->n && r->models[0].has_ret) {
-        ps_buf_printf(b, "\n**Retrieval** with each score (models trained on all labelled "
-                         "pairs; %zu queries, %zu photos; ties count at their expected "
-                         "position):\n\n", r->models[0].ret.n_queries,
-                      r->models[0].ret.n_photos);
+        size_t nq = r->models[0].ret.n_queries;
+        ps_buf_clear(&p);
+        ps_buf_printf(&p,
+            "\n**Retrieval on the test queries** (models trained on all labelled pairs; %zu "
+            "queries, %zu photos; ties count at their expected position; ± is one standard "
+            "error of recall@10 over the queries):", nq, r->models[0].ret.n_photos);
+        md_para(b, p.data);
         ps_buf_puts(b, "| score | recall@1 | recall@5 | recall@10 | MRR | median rank |\n"
                        "|---|---|---|---|---|---|\n");
         for (size_t i = 0; i < r->n; i++) {
             const ps_retrieval *t = &r->models[i].ret;
-            ps_buf_printf(b, "| %s | %.3f | %.3f | %.3f | %.3f | %.1f |\n", r->models[i].name,
-                          t->recall_1, t->recall_5, t->recall_10, t->mrr, t->median_rank);
+            double se = nq ? sqrt(t->recall_10 * (1 - t->recall_10) / (double)nq) : NAN;
+            ps_buf_printf(b, "| %s | %.3f | %.3f | %.3f ± %.3f | %.3f | %.1f |\n",
+                          r->models[i].name, t->recall_1, t->recall_5, t->recall_10, se, t->mrr,
+                          t->median_rank);
         }
         ps_buf_puts(b, "\n![recall@K per score](eval/learned-recall.svg)\n");
     }
-    ps_buf_puts(b, "\nPredicted vs true relevance on the held-out pairs of the "
-                   "proof-of-concept split:\n\n");
+    ps_buf_clear(&p);
+    ps_buf_puts(&p, "\nPredicted vs true relevance on the held-out pairs of the "
+                    "proof-of-concept split (the dashed line is a perfect prediction):");
+    md_para(b, p.data);
     for (size_t i = 0; i < r->n; i++)
         ps_buf_printf(b, "![%s](eval/learned-scatter-%s.svg)\n", r->models[i].name,
                       r->models[i].name);
     if (x->content) {
-        const ps_content_report *c = x->c;
-        ps_buf_printf(b,
+        const ps_content_report *cr = x->c;
+        ps_buf_clear(&p);
+        ps_buf_printf(&p,
             "\n**Content classifier** (does a photo show children? weak labels: a photo is "
-            "positive when a caption of it is blocked by the content rule). Trained on %zu "
+            "positive when a caption of it is blocked by the content rule). Ridge regression of "
+            "the label on the photo's pixel features, alpha by cross-validation, trained on %zu "
             "train photos (%zu positive); threshold %.4f, the highest at which out-of-fold "
             "predictions on the train photos reach recall 0.95 (there: precision %.3f, recall "
             "%.3f). On the %zu held-out test photos (%zu positive, labelled by their five "
             "captions): **precision %.3f, recall %.3f** (%zu found, %zu missed, %zu adults "
-            "masked, %zu correctly shown).\n",
-            c->n_train, c->n_train_pos, c->threshold, c->oof_precision, c->oof_recall,
-            c->n_heldout, c->n_heldout_pos, c->precision, c->recall, c->tp, c->fn, c->fp,
-            c->tn);
+            "masked, %zu correctly shown). The index uses it for photos without captions.",
+            cr->n_train, cr->n_train_pos, cr->threshold, cr->oof_precision, cr->oof_recall,
+            cr->n_heldout, cr->n_heldout_pos, cr->precision, cr->recall, cr->tp, cr->fn, cr->fp,
+            cr->tn);
+        md_para(b, p.data);
     }
-    if (x->best)
-        ps_buf_printf(b, "\nBest model on the proof-of-concept split (R²): **%s**. Search uses "
-                         "the bilinear model, the one that factors into a query embedding and "
-                         "a photo embedding.\n", x->best);
-    ps_buf_putc(b, '\n');
+    if (x->best) {
+        ps_buf_clear(&p);
+        ps_buf_printf(&p,
+            "**Best model** (highest cross-validated R², the most stable regression figure): "
+            "**%s**. `picseek train` writes the bilinear ensemble to the model file: it is the "
+            "model that factors into a query embedding and a photo embedding, so search scores "
+            "a query against every photo with one dot product each.", x->best);
+        md_para(b, p.data);
+    }
+    ps_buf_free(&p);
 }
 
 /* Replace the SECTION of path (up to the next "## " heading) or append it;
@@ -556,7 +699,9 @@ int eval_model_main(int argc, char **argv)
     ps_buf cmdline = {0};
     ps_buf_puts(&cmdline, "picseek eval model");
     for (int i = 1; i < argc; i++)
-        ps_buf_printf(&cmdline, " %s", argv[i]);
+        if (strcmp(argv[i], "-q") != 0 && strcmp(argv[i], "--quiet") != 0 &&
+            strcmp(argv[i], "--cached-features") != 0) /* these change no number */
+            ps_buf_printf(&cmdline, " %s", argv[i]);
     int rc = PS_EXIT_USAGE;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
@@ -667,12 +812,16 @@ int eval_model_main(int argc, char **argv)
         ps_content_free(&cm);
     }
     run x = {&s, &r, content, &crep, NULL};
+    /* Best: the highest cross-validated R^2 (a single split's is noisier),
+     * or the proof-of-concept split's without cross-validation. */
     double best_r2 = -INFINITY;
-    for (size_t i = 0; i < r.n; i++)
-        if (r.models[i].trained && r.models[i].poc.r2 > best_r2) {
-            best_r2 = r.models[i].poc.r2;
+    for (size_t i = 0; i < r.n; i++) {
+        double r2 = r.models[i].folds_run ? r.models[i].cv_mean.r2 : r.models[i].poc.r2;
+        if (r.models[i].trained && r2 > best_r2) {
+            best_r2 = r2;
             x.best = r.models[i].name;
         }
+    }
     if (report && write_report(report, &x, cmdline.data, &err) != 0) {
         cli_fail(CMD, &err);
         goto done;

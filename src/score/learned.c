@@ -35,7 +35,9 @@ char *ps_learned_default_path(ps_error *err)
 
 void ps_learned_free(ps_learned_model *m)
 {
-    ps_bilinear_free(&m->rel);
+    for (size_t k = 0; k < m->n_rel; k++)
+        ps_bilinear_free(&m->rel[k]);
+    free(m->rel);
     ps_pca_free(&m->pca);
     ps_content_free(&m->content);
     memset(m, 0, sizeof *m);
@@ -72,19 +74,23 @@ int ps_learned_train(const ps_relset *s, const ps_learned_opts *opts, ps_learned
     if (o.log)
         fprintf(o.log, "training the relevance model on %zu pairs (%zu expert)\n", s->n_pairs,
                 s->n_expert_pairs);
-    if (ps_relmodel_train(&rm, PS_RM_BILINEAR, &p, s->y, s->photo_idx, s->n_expert_pairs, NULL, 0, &o.model, err))
+    if (ps_relmodel_train(&rm, PS_RM_BILINEAR, &p, s->y, s->photo_idx, s->n_expert_pairs, NULL, 0,
+                          &o.model, err))
         return -1;
-    m->rel = rm.bl; /* take the bilinear model and the PCA out of the wrapper */
+    m->rel = rm.bl; /* take the bilinear models and the PCA out of the wrapper */
+    m->n_rel = rm.n_bl;
     m->pca = rm.pca;
-    memset(&rm.bl, 0, sizeof rm.bl);
+    rm.bl = NULL;
+    rm.n_bl = 0;
     memset(&rm.pca, 0, sizeof rm.pca);
     ps_relmodel_free(&rm);
     m->train_pairs = s->n_pairs;
-    m->train_epochs = m->rel.best_epoch;
+    for (size_t k = 0; k < m->n_rel; k++)
+        m->train_epochs += m->rel[k].best_epoch;
     m->seed = o.model.seed;
     if (o.log)
-        fprintf(o.log, "relevance model: best epoch %zu of %zu; training the content "
-                       "classifier\n", m->rel.best_epoch, m->rel.epochs_run);
+        fprintf(o.log, "relevance model: %zu members, %zu epochs in all; training the content "
+                       "classifier\n", m->n_rel, m->train_epochs);
     if (ps_content_train(s, &o.content, &m->content, crep, err) != 0) {
         ps_learned_free(m);
         return -1;
@@ -109,7 +115,12 @@ void ps_learned_serialize(const ps_learned_model *m, ps_buf *out)
     ps_modelfile_add_scalar(&f, "glove.dim", (double)m->gdim);
     if (m->pca.k)
         ps_pca_put(&m->pca, &f, "rel.pca.");
-    ps_bilinear_put(&m->rel, &f, "rel.");
+    ps_modelfile_add_scalar(&f, "rel.members", (double)m->n_rel);
+    for (size_t k = 0; k < m->n_rel; k++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "rel%zu.", k);
+        ps_bilinear_put(&m->rel[k], &f, prefix);
+    }
     ps_content_put(&m->content, &f, "content.");
     ps_modelfile_add_scalar(&f, "train.pairs", (double)m->train_pairs);
     ps_modelfile_add_scalar(&f, "train.epochs", (double)m->train_epochs);
@@ -179,11 +190,20 @@ int ps_learned_parse(const void *data, size_t len, const char *source, ps_learne
     m->train_pairs = (size_t)pairs;
     m->train_epochs = (size_t)epochs;
     m->seed = (uint64_t)seed;
+    long members;
     if ((ps_modelfile_find(&f, "rel.pca.components") &&
          ps_pca_get(&m->pca, &f, "rel.pca.", err) != 0) ||
-        ps_bilinear_get(&m->rel, &f, "rel.", err) != 0 ||
+        get_int(&f, "rel.members", 1, 64, &members, err) ||
         ps_content_get(&m->content, &f, "content.", err) != 0)
         goto fail;
+    m->rel = ps_xcalloc((size_t)members, sizeof *m->rel);
+    for (long k = 0; k < members; k++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "rel%ld.", k);
+        if (ps_bilinear_get(&m->rel[k], &f, prefix, err) != 0)
+            goto fail;
+        m->n_rel = (size_t)k + 1;
+    }
     size_t dt = ps_relfeat_text_dim(m->feat.text, m->zdim, m->gdim);
     size_t dp = ps_relfeat_photo_dim(m->feat.photo, m->zdim);
     if (m->pca.k) {
@@ -195,11 +215,16 @@ int ps_learned_parse(const void *data, size_t len, const char *source, ps_learne
         dp = m->pca.k;
     }
     size_t ne = ps_relfeat_extra_dim(m->feat.extra);
-    if (m->rel.dt != dt || m->rel.dp != dp || m->rel.n_extra != ne) {
-        ps_errorf(err, "%s: the relevance model takes %zu text, %zu photo and %zu extra "
-                       "features; its feature blocks give %zu, %zu and %zu", source, m->rel.dt,
-                  m->rel.dp, m->rel.n_extra, dt, dp, ne);
-        goto fail;
+    for (size_t k = 0; k < m->n_rel; k++) {
+        const ps_bilinear *b = &m->rel[k];
+        if (b->dt != dt || b->dp != dp || b->n_extra != ne || b->rank != m->rel[0].rank ||
+            b->sigmoid_out != m->rel[0].sigmoid_out) {
+            ps_errorf(err, "%s: relevance model member %zu takes %zu text, %zu photo and %zu "
+                           "extra features (rank %zu); the feature blocks give %zu, %zu and %zu "
+                           "(rank %zu)", source, k, b->dt, b->dp, b->n_extra, b->rank, dt, dp,
+                      ne, m->rel[0].rank);
+            goto fail;
+        }
     }
     ps_modelfile_free(&f);
     return 0;
@@ -278,16 +303,17 @@ int ps_learned_predict(const ps_learned_model *m, const ps_zeroshot *z, const ch
 {
     if (ps_learned_check(m, z, "the model", err) != 0)
         return -1;
-    ps_mat T = ps_mat_new(1, m->rel.dt), P = ps_mat_new(1, m->rel.dp);
-    ps_mat E = ps_mat_new(1, m->rel.n_extra);
+    const ps_bilinear *b0 = &m->rel[0];
+    ps_mat T = ps_mat_new(1, b0->dt), P = ps_mat_new(1, b0->dp);
+    ps_mat E = ps_mat_new(1, b0->n_extra);
     float *zq = ps_xmalloc(m->zdim * sizeof *zq), *zp = ps_xmalloc(m->zdim * sizeof *zp);
     int rc = text_side(m, z, text, len, T.data, zq, err);
     if (rc == 0) {
         photo_side(m, z, f, zp, &P);
         ps_relfeat_extra(m->feat.extra, z, zq, zp, E.data);
         uint32_t zero = 0;
-        ps_pairs p = {&T, &P, 1, &zero, &zero, m->rel.n_extra ? &E : NULL};
-        ps_bilinear_predict(&m->rel, &p, NULL, 1, out);
+        ps_pairs p = {&T, &P, 1, &zero, &zero, b0->n_extra ? &E : NULL};
+        ps_relmodel_ensemble_predict(m->rel, m->n_rel, &p, NULL, 1, out);
     }
     free(zq);
     free(zp);
@@ -310,19 +336,18 @@ static int sc_embed_photo(const ps_scorer *s, const ps_features *f, float *out, 
     const ps_learned_model *m = &ls->m;
     size_t r = ls->rank;
     float *zp = ps_xmalloc(m->zdim * sizeof *zp);
-    ps_mat P = ps_mat_new(1, m->rel.dp);
+    ps_mat P = ps_mat_new(1, m->rel[0].dp);
     photo_side(m, ls->z, f, zp, &P);
-    ps_mat V = ps_bilinear_embed_photos(&m->rel, &P); /* r + 1 numbers */
-    memcpy(out, V.data, (r + 1) * sizeof(float));
-    out[r + 1] = 1.0f;
-    float *o = out + r + 2;
-    for (size_t k = 0; k < m->rel.n_extra; k++) {
-        size_t lo, hi;
-        ps_relfeat_extra_range(ls->z, m->feat.extra, k, &lo, &hi);
-        memcpy(o, zp + lo, (hi - lo) * sizeof(float));
-        o += hi - lo;
+    float *o = out;
+    for (size_t k = 0; k < m->n_rel; k++) {
+        ps_mat V = ps_bilinear_embed_photos(&m->rel[k], &P); /* r + 1 numbers */
+        memcpy(o, V.data, (r + 1) * sizeof(float));
+        o[r + 1] = 1.0f;
+        o += r + 2;
+        ps_mat_free(&V);
     }
-    ps_mat_free(&V);
+    if (ls->extra_dim)
+        memcpy(o, zp, m->zdim * sizeof(float));
     ps_mat_free(&P);
     free(zp);
     return 0;
@@ -333,26 +358,44 @@ static int sc_embed_query(const ps_scorer *s, const char *text, size_t len, floa
 {
     const learned_scorer *ls = s->impl;
     const ps_learned_model *m = &ls->m;
-    const ps_bilinear *bl = &m->rel;
-    size_t r = ls->rank;
-    float *t = ps_xmalloc(bl->dt * sizeof *t), *zq = ps_xmalloc(m->zdim * sizeof *zq);
+    const ps_bilinear *b0 = &m->rel[0];
+    size_t r = ls->rank, M = m->n_rel;
+    float *t = ps_xmalloc(b0->dt * sizeof *t), *zq = ps_xmalloc(m->zdim * sizeof *zq);
+    float *u = ps_xmalloc((r + 1) * sizeof *u);
     int rc = text_side(m, ls->z, text, len, t, zq, err);
     if (rc == 0) {
-        ps_bilinear_embed_text(bl, t, out); /* r + 1 numbers */
-        double c = (double)out[r] + bl->b;
-        for (size_t k = 0; k < bl->n_extra; k++)
-            c -= (double)bl->we[k] * bl->e_mean[k] / bl->e_scale[k];
-        out[r] = 1.0f;
-        out[r + 1] = (float)c;
-        float *o = out + r + 2;
-        for (size_t k = 0; k < bl->n_extra; k++) {
-            size_t lo, hi;
-            ps_relfeat_extra_range(ls->z, m->feat.extra, k, &lo, &hi);
-            float w = bl->we[k] / bl->e_scale[k];
-            for (size_t j = lo; j < hi; j++)
-                *o++ = w * zq[j];
+        float *o = out;
+        for (size_t k = 0; k < M; k++) {
+            const ps_bilinear *bl = &m->rel[k];
+            ps_bilinear_embed_text(bl, t, u); /* r + 1 numbers */
+            double c = (double)u[r] + bl->b;
+            for (size_t e = 0; e < bl->n_extra; e++)
+                c -= (double)bl->we[e] * bl->e_mean[e] / bl->e_scale[e];
+            for (size_t j = 0; j < r; j++)
+                o[j] = u[j] / (float)M;
+            o[r] = 1.0f / (float)M;
+            o[r + 1] = (float)(c / (double)M);
+            o += r + 2;
+        }
+        /* The extras are dot products over ranges of the zero-shot
+         * dimensions: one weight per dimension sums them all. */
+        if (ls->extra_dim) {
+            double *w = ps_xcalloc(m->zdim, sizeof *w);
+            for (size_t e = 0; e < b0->n_extra; e++) {
+                size_t lo, hi;
+                ps_relfeat_extra_range(ls->z, m->feat.extra, e, &lo, &hi);
+                double we = 0;
+                for (size_t k = 0; k < M; k++)
+                    we += (double)m->rel[k].we[e] / m->rel[k].e_scale[e];
+                for (size_t j = lo; j < hi; j++)
+                    w[j] += we / (double)M;
+            }
+            for (size_t j = 0; j < m->zdim; j++)
+                o[j] = (float)w[j] * zq[j];
+            free(w);
         }
     }
+    free(u);
     free(t);
     free(zq);
     return rc;
@@ -361,7 +404,7 @@ static int sc_embed_query(const ps_scorer *s, const char *text, size_t len, floa
 static float sc_calibrate(const ps_scorer *s, float raw)
 {
     const learned_scorer *ls = s->impl;
-    return ls->m.rel.sigmoid_out ? 1.0f / (1.0f + expf(-raw)) : raw;
+    return ls->m.rel[0].sigmoid_out ? 1.0f / (1.0f + expf(-raw)) : raw;
 }
 
 static void sc_destroy(ps_scorer *s)
@@ -399,15 +442,11 @@ ps_scorer *ps_learned_scorer_new(const char *path, const ps_zs_config *zcfg, ps_
         free(ls);
         return NULL;
     }
-    ls->rank = ls->m.rel.rank;
-    for (size_t k = 0; k < ls->m.rel.n_extra; k++) {
-        size_t lo, hi;
-        ps_relfeat_extra_range(ls->z, ls->m.feat.extra, k, &lo, &hi);
-        ls->extra_dim += hi - lo;
-    }
+    ls->rank = ls->m.rel[0].rank;
+    ls->extra_dim = ls->m.rel[0].n_extra ? ls->m.zdim : 0;
     ps_scorer *s = ps_xcalloc(1, sizeof *s);
     snprintf(s->name, sizeof s->name, "learned-v%d-%.8s", PS_LEARNED_FORMAT, hex);
-    s->dim = ls->rank + 2 + ls->extra_dim;
+    s->dim = ls->m.n_rel * (ls->rank + 2) + ls->extra_dim;
     s->embed_photo = sc_embed_photo;
     s->embed_query = sc_embed_query;
     s->calibrate = sc_calibrate;

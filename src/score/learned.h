@@ -15,20 +15,25 @@
  *                       with features it was not trained on
  *   zs.dim, glove.dim   dimensions, checked against the open zero-shot score
  *   rel.pca.*           the photo PCA in front of it (learn/pca.h), if any
- *   rel.*               the relevance model: learn/bilinear.h
+ *   rel.members         M, the bilinear models averaged (relmodel.h)
+ *   rel0.* .. relM-1.*  each member: learn/bilinear.h
  *   content.*           the content classifier (content.h)
  *   train.*             how it was trained (pairs, seed, epochs): for people
  *
  * The model holds weights only: no photo, caption or text of the training
  * set (the score of a photo depends on its pixel features and the query).
  *
- * The scorer.  The bilinear model z = (U t).(V p) + w_t.t + w_p.p +
+ * The scorer.  Each bilinear member z_m = (U t).(V p) + w_t.t + w_p.p +
  * sum_k we_k (e_k - mean_k) / scale_k + b, whose extras e_k are dot
- * products of zero-shot embeddings (relfeat.h), factors exactly:
+ * products of zero-shot embeddings (relfeat.h), factors exactly, and so
+ * does their mean z = (1/M) sum_m z_m:
  *
- *   query  [ (U t)_0..r-1, 1, (U t)_r + b - sum_k we_k mean_k / scale_k,
- *            (we_k / scale_k) Qzs[range k] for each extra k ]
- *   photo  [ (V p)_0..r-1, (V p)_r, 1, Pzs[range k] for each extra k ]
+ *   query  [ for each member: (U t)_0..r-1 / M, 1 / M,
+ *              ((U t)_r + b - sum_k we_k mean_k / scale_k) / M ;
+ *            w_j Qzs_j for each zero-shot dimension j, where w_j sums
+ *            1/M sum_m we_mk / scale_mk over the extras k whose range
+ *            holds j ]
+ *   photo  [ for each member: (V p)_0..r-1, (V p)_r, 1 ; Pzs ]
  *
  * so raw = query . photo = z, and calibrate(raw) = sigmoid(z), the
  * predicted relevance in [0, 1].  Its name is "learned-v1-" and 8 hex
@@ -65,7 +70,8 @@ typedef struct ps_learned_model {
     uint32_t zs_hash;         /* the 8 hex digits of the zero-shot score's name */
     size_t zdim, gdim;
     ps_pca pca;               /* k = 0: none */
-    ps_bilinear rel;
+    ps_bilinear *rel;         /* n_rel ensemble members (same shapes) */
+    size_t n_rel;
     ps_content_model content;
     /* Training summary. */
     size_t train_pairs, train_epochs;

@@ -21,6 +21,7 @@ void ps_releval_opts_default(ps_releval_opts *o)
     o->folds = 5;
     o->retrieval = 1;
     o->crowd_pairs = 1;
+    o->cv_retrieval = 1;
     ps_relmodel_opts_default(&o->model);
 }
 
@@ -144,6 +145,22 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+static size_t min_best(const ps_relmodel *m)
+{
+    size_t v = (size_t)-1;
+    for (size_t k = 0; k < m->n_bl; k++)
+        v = m->bl[k].best_epoch < v ? m->bl[k].best_epoch : v;
+    return m->n_bl ? v : 0;
+}
+
+static size_t max_best(const ps_relmodel *m)
+{
+    size_t v = 0;
+    for (size_t k = 0; k < m->n_bl; k++)
+        v = m->bl[k].best_epoch > v ? m->bl[k].best_epoch : v;
+    return v;
+}
+
 static void note_of(const ps_relmodel *m, char *out, size_t size)
 {
     switch (m->kind) {
@@ -154,8 +171,8 @@ static void note_of(const ps_relmodel *m, char *out, size_t size)
         snprintf(out, size, "best epoch %zu of %zu", m->mlp.best_epoch, m->mlp.epochs_run);
         break;
     case PS_RM_BILINEAR:
-        snprintf(out, size, "rank %zu, best epoch %zu of %zu", m->bl.rank, m->bl.best_epoch,
-                 m->bl.epochs_run);
+        snprintf(out, size, "%zu x rank %zu, best epochs %zu..%zu", m->n_bl, m->bl[0].rank,
+                 min_best(m), max_best(m));
         break;
     default: out[0] = '\0';
     }
@@ -184,50 +201,159 @@ static void metrics_set(ps_relmetrics *m, const double v[NMETRICS])
  * crowd-only pair whose photo is not one of the held-out pairs' photos
  * (so nothing about a held-out photo is learned).  Caller frees. */
 static size_t *with_crowd(const ps_relset *s, int crowd, const size_t *train, size_t n_train,
-                          const size_t *test, size_t n_test, size_t *n_out)
+                          const size_t *test, size_t n_test, int unseen_texts, size_t *n_out)
 {
     size_t extra = crowd ? s->n_pairs - s->n_expert_pairs : 0;
     size_t *out = ps_xmalloc((n_train + extra ? n_train + extra : 1) * sizeof *out);
-    if (n_train)
-        memcpy(out, train, n_train * sizeof *out);
-    size_t n = n_train;
-    if (extra) {
-        unsigned char *held = ps_xcalloc(s->n_photos ? s->n_photos : 1, 1);
-        for (size_t i = 0; i < n_test; i++)
-            held[s->photo_idx[test[i]]] = 1;
-        for (size_t k = s->n_expert_pairs; k < s->n_pairs; k++)
-            if (!held[s->photo_idx[k]])
-                out[n++] = k;
-        free(held);
+    unsigned char *held = ps_xcalloc(s->n_photos ? s->n_photos : 1, 1);
+    for (size_t i = 0; i < n_test; i++)
+        held[s->photo_idx[test[i]]] = 1;
+    size_t n = 0;
+    for (size_t i = 0; i < n_train; i++) {
+        int32_t own = s->text_photo[s->text_idx[train[i]]];
+        if (!(unseen_texts && own >= 0 && held[own]))
+            out[n++] = train[i];
     }
+    for (size_t k = s->n_expert_pairs; k < s->n_expert_pairs + extra; k++) {
+        int32_t own = s->text_photo[s->text_idx[k]];
+        if (!held[s->photo_idx[k]] && !(unseen_texts && own >= 0 && held[own]))
+            out[n++] = k;
+    }
+    free(held);
     *n_out = n;
     return out;
 }
 
-/* Train on `train`, predict `test`; pred has n_test entries. */
+/* Ranks pooled over the folds. */
+typedef struct rank_acc {
+    ps_rank *r;
+    size_t n, cap;
+} rank_acc;
+
+/* Scores of texts x photos by model m (NULL: the zero-shot raw score). */
+static float *score_cross(const ps_relset *s, const ps_relmodel *m, const uint32_t *texts,
+                          size_t nt, const uint32_t *photos, size_t np)
+{
+    float *out = ps_xmalloc((nt && np ? nt * np : 1) * sizeof *out);
+    if (!m) {
+        for (size_t i = 0; i < nt; i++)
+            for (size_t j = 0; j < np; j++)
+                out[i * np + j] = ps_dot_f32(ps_mat_row(&s->zs_query, texts[i]),
+                                             ps_mat_row(&s->zs_photo, photos[j]), s->zdim);
+        return out;
+    }
+    ps_relset_cross c;
+    ps_relset_cross_make(s, texts, nt, photos, np, &c);
+    ps_relmodel_predict(m, &c.pairs, NULL, c.pairs.n, out);
+    ps_relset_cross_free(&c);
+    return out;
+}
+
+/* Retrieval among the held-out photos of `test`: the training captions
+ * written for one of them rank them, in groups of about 100. */
+static int heldout_ranks(const ps_relset *s, const ps_relmodel *m, const size_t *test,
+                         size_t n_test, rank_acc *acc, ps_error *err)
+{
+    unsigned char *held = ps_xcalloc(s->n_photos ? s->n_photos : 1, 1);
+    for (size_t i = 0; i < n_test; i++)
+        held[s->photo_idx[test[i]]] = 1;
+    uint32_t *photos = ps_xmalloc((s->n_photos ? s->n_photos : 1) * sizeof *photos);
+    size_t np = 0;
+    for (size_t i = 0; i < s->n_photos; i++)
+        if (held[i])
+            photos[np++] = (uint32_t)i;
+    size_t groups = (np + 50) / 100 ? (np + 50) / 100 : 1;
+    int *group_of = ps_xmalloc((s->n_photos ? s->n_photos : 1) * sizeof *group_of);
+    for (size_t j = 0; j < np; j++)
+        group_of[photos[j]] = (int)(j * groups / np);
+    uint32_t *texts = ps_xmalloc((s->n_train_texts ? s->n_train_texts : 1) * sizeof *texts);
+    size_t *correct = ps_xmalloc((s->n_train_texts ? s->n_train_texts : 1) * sizeof *correct);
+    int rc = 0;
+    for (size_t g = 0; g < groups && rc == 0; g++) {
+        uint32_t *gp = ps_xmalloc((np ? np : 1) * sizeof *gp);
+        size_t ng = 0, nt = 0;
+        for (size_t j = 0; j < np; j++)
+            if (group_of[photos[j]] == (int)g)
+                gp[ng++] = photos[j];
+        for (size_t t = 0; t < s->n_train_texts; t++) {
+            int32_t own = s->text_photo[t];
+            if (own < 0 || !held[own] || group_of[own] != (int)g)
+                continue;
+            for (size_t j = 0; j < ng; j++)
+                if (gp[j] == (uint32_t)own)
+                    correct[nt] = j;
+            texts[nt++] = (uint32_t)t;
+        }
+        if (nt) {
+            float *sc = score_cross(s, m, texts, nt, gp, ng);
+            if (acc->n + nt > acc->cap) {
+                acc->cap = (acc->n + nt) * 2;
+                acc->r = ps_xrealloc(acc->r, acc->cap * sizeof *acc->r);
+            }
+            rc = ps_rank_queries(sc, nt, ng, correct, acc->r + acc->n, err);
+            acc->n += nt;
+            free(sc);
+        }
+        free(gp);
+    }
+    free(texts);
+    free(correct);
+    free(group_of);
+    free(photos);
+    free(held);
+    return rc;
+}
+
+static void retrieval_of(const ps_rank *r, size_t n, size_t n_photos, ps_retrieval *out)
+{
+    memset(out, 0, sizeof *out);
+    out->n_queries = n;
+    out->n_photos = n_photos;
+    if (!n)
+        return;
+    out->recall_1 = ps_recall_at_k(r, n, 1, PS_TIES_AVERAGE);
+    out->recall_5 = ps_recall_at_k(r, n, 5, PS_TIES_AVERAGE);
+    out->recall_10 = ps_recall_at_k(r, n, 10, PS_TIES_AVERAGE);
+    out->mrr = ps_mean_reciprocal_rank(r, n, PS_TIES_AVERAGE);
+    out->median_rank = ps_median_rank(r, n, PS_TIES_AVERAGE);
+    for (size_t k = 1; k <= PS_RECALL_CURVE_MAX && k <= n_photos; k++)
+        out->curve[k - 1] = ps_recall_at_k(r, n, k, PS_TIES_AVERAGE);
+}
+
+/* Train on `train`, predict `test` (pred has n_test entries).  With acc
+ * instead: train without the pairs whose caption was written for a
+ * held-out photo too, so those captions are as new to the model as test
+ * queries, and rank the held-out photos for them (heldout_ranks). */
 static int fit_predict(const ps_relset *s, ps_relmodel_kind kind, int crowd, const size_t *train_e,
                        size_t n_train_e, const size_t *test, size_t n_test,
-                       const ps_relmodel_opts *mo, float *pred, char *note, ps_error *err)
+                       const ps_relmodel_opts *mo, float *pred, char *note, rank_acc *acc,
+                       ps_error *err)
 {
     ps_pairs p = ps_relset_pairs(s);
     if (kind == (ps_relmodel_kind)-1) {
+        if (acc)
+            return heldout_ranks(s, NULL, test, n_test, acc, err);
         ps_releval_zeroshot_pairs(s, test, n_test, pred);
         for (size_t i = 0; i < n_test; i++)
             pred[i] = ps_zeroshot_calibrate(pred[i]);
         return 0;
     }
     size_t n_train;
-    size_t *train = with_crowd(s, crowd, train_e, n_train_e, test, n_test, &n_train);
+    size_t *train = with_crowd(s, crowd, train_e, n_train_e, test, n_test, acc != NULL, &n_train);
     ps_relmodel m;
-    int rc = ps_relmodel_train(&m, kind, &p, s->y, s->photo_idx, s->n_expert_pairs, train, n_train, mo, err);
+    int rc = ps_relmodel_train(&m, kind, &p, s->y, s->photo_idx, s->n_expert_pairs, train,
+                               n_train, mo, err);
     free(train);
     if (rc != 0)
         return -1;
-    ps_relmodel_predict(&m, &p, test, n_test, pred);
+    if (acc)
+        rc = heldout_ranks(s, &m, test, n_test, acc, err);
+    else
+        ps_relmodel_predict(&m, &p, test, n_test, pred);
     if (note)
         note_of(&m, note, 96);
     ps_relmodel_free(&m);
-    return 0;
+    return rc;
 }
 
 static int eval_one(const ps_relset *s, ps_relmodel_kind kind, const ps_releval_opts *o,
@@ -238,8 +364,9 @@ static int eval_one(const ps_relset *s, ps_relmodel_kind kind, const ps_releval_
     snprintf(r->name, sizeof r->name, "%s", zs ? "zeroshot" : ps_relmodel_name(kind));
     r->trained = !zs;
     r->poc_pred = ps_xmalloc((poc->n_test ? poc->n_test : 1) * sizeof(float));
-    if (fit_predict(s, kind, o->crowd_pairs, poc->train, poc->n_train, poc->test, poc->n_test, &o->model,
-                    r->poc_pred, r->note, err) != 0)
+    if (fit_predict(s, kind, o->crowd_pairs, poc->train, poc->n_train, poc->test, poc->n_test,
+                    &o->model,
+                    r->poc_pred, r->note, NULL, err) != 0)
         return -1;
     ps_releval_pairs(s, poc->test, poc->n_test, r->poc_pred, &r->poc);
     if (o->log)
@@ -248,12 +375,17 @@ static int eval_one(const ps_relset *s, ps_relmodel_kind kind, const ps_releval_
 
     if (o->folds >= 2) {
         double sum[NMETRICS] = {0}, sq[NMETRICS] = {0};
+        rank_acc acc = {NULL, 0, 0};
         for (int f = 0; f < o->folds; f++) {
             ps_split sp;
             ps_fold_split(fold_of, s->n_expert_pairs, f, &sp);
             float *pred = ps_xmalloc((sp.n_test ? sp.n_test : 1) * sizeof *pred);
-            int rc = fit_predict(s, kind, o->crowd_pairs, sp.train, sp.n_train, sp.test, sp.n_test, &o->model,
-                                 pred, NULL, err);
+            int rc = fit_predict(s, kind, o->crowd_pairs, sp.train, sp.n_train, sp.test,
+                                 sp.n_test, &o->model,
+                                 pred, NULL, NULL, err);
+            if (rc == 0 && o->cv_retrieval)
+                rc = fit_predict(s, kind, o->crowd_pairs, sp.train, sp.n_train, sp.test,
+                                 sp.n_test, &o->model, NULL, NULL, &acc, err);
             if (rc == 0) {
                 ps_relmetrics m;
                 double v[NMETRICS];
@@ -269,9 +401,16 @@ static int eval_one(const ps_relset *s, ps_relmodel_kind kind, const ps_releval_
             }
             free(pred);
             ps_split_free(&sp);
-            if (rc != 0)
+            if (rc != 0) {
+                free(acc.r);
                 return -1;
+            }
         }
+        retrieval_of(acc.r, acc.n, 100, &r->cv_ret);
+        free(acc.r);
+        if (o->log && o->cv_retrieval)
+            fprintf(o->log, "%s: held-out photos recall@10 %.3f MRR %.3f (%zu queries)\n",
+                    r->name, r->cv_ret.recall_10, r->cv_ret.mrr, r->cv_ret.n_queries);
         double mean[NMETRICS], sd[NMETRICS], k = (double)o->folds;
         for (int i = 0; i < NMETRICS; i++) {
             mean[i] = sum[i] / k;
@@ -291,13 +430,15 @@ static int eval_one(const ps_relset *s, ps_relmodel_kind kind, const ps_releval_
             ps_pairs p = ps_relset_pairs(s);
             ps_relmodel m;
             size_t n_train;
-            size_t *expert = ps_xmalloc((s->n_expert_pairs ? s->n_expert_pairs : 1) * sizeof *expert);
+            size_t ne = s->n_expert_pairs ? s->n_expert_pairs : 1;
+            size_t *expert = ps_xmalloc(ne * sizeof *expert);
             for (size_t i = 0; i < s->n_expert_pairs; i++)
                 expert[i] = i;
-            size_t *train = with_crowd(s, o->crowd_pairs, expert, s->n_expert_pairs, NULL, 0,
+            size_t *train = with_crowd(s, o->crowd_pairs, expert, s->n_expert_pairs, NULL, 0, 0,
                                        &n_train);
             free(expert);
-            int rc = ps_relmodel_train(&m, kind, &p, s->y, s->photo_idx, s->n_expert_pairs, train, n_train,
+            int rc = ps_relmodel_train(&m, kind, &p, s->y, s->photo_idx, s->n_expert_pairs, train,
+                                       n_train,
                                        &o->model, err);
             free(train);
             if (rc != 0)
@@ -338,7 +479,8 @@ int ps_releval_run(const ps_relset *s, const ps_relmodel_kind *kinds, size_t n_k
         ps_releval_opts_default(&o);
     out->opts = o;
     ps_split poc;
-    if (ps_group_shuffle_split(s->photo_idx, s->n_expert_pairs, o.test_frac, o.split_seed, &poc, err))
+    if (ps_group_shuffle_split(s->photo_idx, s->n_expert_pairs, o.test_frac, o.split_seed, &poc,
+                               err))
         return -1;
     int *fold_of = NULL;
     if (o.folds >= 2) {

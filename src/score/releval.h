@@ -7,6 +7,13 @@
  *              grouped by photo, fixed seed;
  *   cv         5-fold cross-validation grouped by photo: the mean and the
  *              sample standard deviation of each metric over the folds;
+ *              and retrieval among each fold's held-out photos: every
+ *              training caption written for a held-out photo ranks that
+ *              fold's held-out photos (cut into groups of about 100, as in
+ *              the test set), ranks pooled over the folds, with models
+ *              trained a second time without any pair of those captions
+ *              (so they are unseen, like test queries).  This measures
+ *              retrieval without the test set, to choose settings by;
  *   retrieval  the model trained on all labelled pairs scores every
  *              allowed test query against the 100 test photos; recall@K
  *              (ties counted by their expected position), MRR and the
@@ -67,6 +74,7 @@ typedef struct ps_releval_opts {
     int folds;         /* 5; 0 = no cross-validation */
     int retrieval;     /* 1: train on all pairs and rank test photos */
     int crowd_pairs;   /* 1: also train on the crowd-only pairs (relset.h) */
+    int cv_retrieval;  /* 1: retrieval among the folds' held-out photos */
     ps_relmodel_opts model;
     FILE *log;         /* progress, or NULL */
 } ps_releval_opts;
@@ -83,6 +91,7 @@ typedef struct ps_releval_model {
     int folds_run;
     ps_retrieval ret;
     int has_ret;
+    ps_retrieval cv_ret;     /* retrieval among held-out photos, over the folds */
     double seconds;          /* CPU-independent wall time of its training runs */
     /* A summary of the poc fit (epochs, alpha), for the report. */
     char note[96];

@@ -12,7 +12,7 @@
 
 static const char *const PHOTO_NAMES[] = {"mnv2", "mnv1", "logprob", "voc", "zs", NULL};
 static const char *const TEXT_NAMES[] = {"glove", "zs", NULL};
-static const char *const EXTRA_NAMES[] = {"zs", "zsclass", "zsvec", NULL};
+static const char *const EXTRA_NAMES[] = {"zs", "zsclass", "zsvec", "zsconcept", "zsvoc", NULL};
 
 static const char *const *names_of(int side)
 {
@@ -143,15 +143,18 @@ void ps_relfeat_text(unsigned mask, const ps_query *q, size_t gdim, const float 
 void ps_relfeat_extra_range(const ps_zeroshot *z, unsigned mask, size_t k, size_t *lo,
                             size_t *hi)
 {
-    size_t nd = ps_bridge_ndims(ps_zeroshot_bridge(z)), dim = ps_zeroshot_dim(z);
+    const ps_bridge *br = ps_zeroshot_bridge(z);
+    size_t nd = ps_bridge_ndims(br), nc = ps_bridge_nconcepts(br), dim = ps_zeroshot_dim(z);
+    /* [lo, hi) of each block: all, concepts + VOC, vector, concepts, VOC. */
+    const size_t range[5][2] = {{0, dim}, {0, nd}, {nd, dim}, {0, nc}, {nc, nd}};
     size_t seen = 0;
-    for (int bit = 0; bit < 3; bit++) {
+    for (int bit = 0; bit < 5; bit++) {
         if (!(mask & (1u << bit)))
             continue;
         if (seen++ != k)
             continue;
-        *lo = bit == 2 ? nd : 0;
-        *hi = bit == 1 ? nd : dim;
+        *lo = range[bit][0];
+        *hi = range[bit][1];
         return;
     }
     *lo = *hi = 0;

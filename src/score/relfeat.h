@@ -21,6 +21,8 @@
  *   PS_EF_ZS       the zero-shot raw score
  *   PS_EF_ZSCLASS  its concept and VOC part
  *   PS_EF_ZSVEC    its query vector . label vector part
+ *   PS_EF_ZSCONCEPT  its WordNet concept part (ImageNet classes and above)
+ *   PS_EF_ZSVOC    its VOC part
  *
  * The models standardize every column themselves.  Nothing here allocates
  * except where stated; all functions are thread-safe.
@@ -52,7 +54,9 @@ enum {
     PS_EF_ZS = 1u << 0,
     PS_EF_ZSCLASS = 1u << 1,
     PS_EF_ZSVEC = 1u << 2,
-    PS_EF_ALL = (1u << 3) - 1,
+    PS_EF_ZSCONCEPT = 1u << 3,
+    PS_EF_ZSVOC = 1u << 4,
+    PS_EF_ALL = (1u << 5) - 1,
 };
 
 /* Which blocks, as stored in a model file. */
@@ -60,7 +64,8 @@ typedef struct ps_relfeat {
     unsigned photo, text, extra;
 } ps_relfeat;
 
-/* Parse "mnv2,mnv1,logprob" / "glove" / "zs,zsclass" ("none" = 0) into a
+/* Parse "mnv2,mnv1,logprob" / "glove" / "zs,zsclass,zsvec,zsconcept,zsvoc"
+ * ("none" = 0) into a
  * mask; print a mask into out (at least 64 bytes). */
 int ps_relfeat_parse(int side, const char *s, unsigned *mask, ps_error *err);
 void ps_relfeat_format(int side, unsigned mask, char *out, size_t size);

@@ -9,8 +9,10 @@
  *             Adam, early stopping (learn/mlp.h)
  *   bilinear  the low-rank text x photo model with the extras as linear
  *             terms, MSE + a pairwise ranking term, early stopping
- *             (learn/bilinear.h); it factors into a query embedding and a
- *             photo embedding, so it is the model search uses
+ *             (learn/bilinear.h); an ensemble of `ensemble` of them (seeds
+ *             seed, seed + 1, ...) whose logits are averaged - still one
+ *             dot product (the embeddings concatenate), so it is the model
+ *             search uses
  *
  * Early stopping uses a validation split of the training rows grouped by
  * photo (val_frac of the training photos), never the evaluation rows.
@@ -59,6 +61,7 @@ typedef struct ps_relmodel_opts {
     ps_mlp_opts mlp;
     ps_bilinear_opts bilinear;
     double ridge_alpha; /* > 0: this relative alpha; 0: chosen by grouped CV */
+    size_t ensemble;  /* bilinear members averaged (logits), default 5 */
     size_t photo_pca; /* > 0: reduce the photo vector to this many principal
                          components of the training photos first */
     double val_frac;  /* share of training photos held out for early stopping */
@@ -75,7 +78,8 @@ void ps_relmodel_opts_default(ps_relmodel_opts *o);
  * ("256,64"), mlp.dropout, mlp.lr, mlp.l2, mlp.batch, mlp.epochs,
  * mlp.patience, bilinear.rank, bilinear.lr, bilinear.l2, bilinear.batch,
  * bilinear.epochs, bilinear.patience, bilinear.rank_weight,
- * bilinear.rank_margin, bilinear.linear, val_frac, seed. */
+ * bilinear.rank_margin, bilinear.linear, bilinear.ensemble, photo_pca,
+ * calibrate, calib_mae, val_frac, seed. */
 int ps_relmodel_opts_set(ps_relmodel_opts *o, const char *name, const char *value,
                          ps_error *err);
 
@@ -84,7 +88,8 @@ typedef struct ps_relmodel {
     float constant;
     ps_ridge ridge;
     ps_mlp mlp;
-    ps_bilinear bl;
+    ps_bilinear *bl;  /* n_bl ensemble members */
+    size_t n_bl;
     ps_pca pca;       /* k = 0 when the photo vector is used as it is */
     int cal;          /* output calibration of ridge / mlp (relmodel.c) */
     float cal_a, cal_c;
@@ -103,5 +108,10 @@ int ps_relmodel_train(ps_relmodel *m, ps_relmodel_kind kind, const ps_pairs *p, 
 void ps_relmodel_predict(const ps_relmodel *m, const ps_pairs *p, const size_t *idx, size_t n,
                          float *out);
 void ps_relmodel_free(ps_relmodel *m);
+
+/* sigmoid(mean of the members' logits) for pairs idx[0..n) (idx NULL = all)
+ * of p: how an ensemble of bilinear models predicts. */
+void ps_relmodel_ensemble_predict(const ps_bilinear *bl, size_t n_bl, const ps_pairs *p,
+                                  const size_t *idx, size_t n, float *out);
 
 #endif

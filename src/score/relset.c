@@ -36,6 +36,7 @@ void ps_relset_free(ps_relset *s)
     free(s->child);
     free(s->text);
     free(s->text_id);
+    free(s->text_photo);
     ps_mat_free(&s->zs_query);
     ps_mat_free(&s->text_vec);
     free(s->text_idx);
@@ -270,6 +271,27 @@ static int load_pairs(ps_relset *s, const ps_pairmap *photo_map, const ps_pairma
     return 0;
 }
 
+/* The photo each text was written for: the photo named by a training
+ * caption's id, or a test query's photo. */
+static void text_photos(ps_relset *s, const ps_pairmap *photo_map)
+{
+    s->text_photo = ps_xmalloc((s->n_texts ? s->n_texts : 1) * sizeof *s->text_photo);
+    for (size_t t = 0; t < s->n_texts; t++) {
+        s->text_photo[t] = -1;
+        size_t plen, p;
+        long num;
+        const char *id = s->text_id[t];
+        if (t >= s->n_train_texts || !ps_caption_id_parse(id, strlen(id), &plen, &num))
+            continue;
+        char *photo = ps_xstrndup(id, plen);
+        if (ps_pairmap_get(photo_map, photo, "train", &p))
+            s->text_photo[t] = (int32_t)p;
+        free(photo);
+    }
+    for (size_t i = 0; i < s->n_queries; i++)
+        s->text_photo[s->query_text[i]] = (int32_t)s->query_photo[i];
+}
+
 static int load_queries(ps_relset *s, const ps_pairmap *photo_map, ps_error *err)
 {
     size_t n = s->n_texts - s->n_train_texts;
@@ -371,9 +393,11 @@ int ps_relset_build(const ps_relset_opts *opts, ps_relset *s, ps_error *err)
     if (load_photos(s, &o, &photo_map, err) != 0)
         goto fail;
     photo_vectors(s);
-    if (load_texts(s, &text_map, err) != 0 || load_pairs(s, &photo_map, &text_map, o.crowd_pairs, err) != 0 ||
+    if (load_texts(s, &text_map, err) != 0 ||
+        load_pairs(s, &photo_map, &text_map, o.crowd_pairs, err) != 0 ||
         load_queries(s, &photo_map, err) != 0 || child_labels(s, &photo_map, err) != 0)
         goto fail;
+    text_photos(s, &photo_map);
     ps_pairmap_free(&photo_map);
     ps_pairmap_free(&text_map);
     return 0;

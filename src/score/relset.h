@@ -84,6 +84,9 @@ typedef struct ps_relset {
     const char **text, **text_id;     /* borrowed from ds */
     ps_mat zs_query;                  /* n_texts x zdim */
     ps_mat text_vec;                  /* n_texts x text dim */
+    int32_t *text_photo;              /* the photo each text was written for
+                                         (caption id prefix; test queries: their
+                                         test photo), -1 if not a photo of s */
 
     size_t n_pairs, n_expert_pairs;   /* crowd-only: [n_expert_pairs, n_pairs) */
     uint32_t *text_idx, *photo_idx;   /* photo_idx doubles as the split group */
