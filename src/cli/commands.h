@@ -2,3 +2,4 @@
  * `picseek help` should list them. */
 PS_CMD(policy, "Apply the content rule to a text")
 PS_CMD(glove, "GloVe word vectors: convert the JSON, show info, find nearest words")
+PS_CMD(dataset, "Validate the annotated dataset, print its numbers, export labels")
