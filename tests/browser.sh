@@ -71,7 +71,7 @@ fi
 echo "browser test: server at $url"
 
 # ---- the browser --------------------------------------------------------------
-BROWSER_FAKE_ENGINE=1 node "$src/tests/browser.cjs" "$url" "$shots" "$npm_dir" | tee "$tmp/browser.out"
+node "$src/tests/browser.cjs" "$url" "$shots" "$npm_dir" | tee "$tmp/browser.out"
 rc=${PIPESTATUS[0]}
 counts=$(tail -n 1 "$tmp/browser.out")
 b_pass=$(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1/p' <<<"$counts")

@@ -25,6 +25,7 @@
 #include "core/buf.h"
 #include "core/file.h"
 #include "fake_backend.h"
+#include "image/decode.h"
 #include "server/server.h"
 #include "test.h"
 
@@ -829,8 +830,9 @@ TEST(start_errors)
     CHECK(ps_server_start(&cfg, &be, &err) == NULL);
     CHECK_CONTAINS(err.msg, "no-such-host.invalid");
     cfg.host = "127.0.0.1";
-    be.thumbnail = NULL;
+    be.photo = NULL;
     CHECK(ps_server_start(&cfg, &be, &err) == NULL);
+    CHECK_CONTAINS(err.msg, "search and photo functions");
     /* IPv6 loopback, where the machine has it */
     be = fake_backend_iface(&f);
     cfg.host = "::1";
@@ -839,6 +841,57 @@ TEST(start_errors)
         CHECK(ps_server_port(s) > 0);
         ps_server_stop(s);
     }
+}
+
+TEST(real_thumbnail)
+{
+    /* the server's default thumbnail maker on a real photo */
+    const char *shared = getenv("PICSEEK_SHARED");
+    char *dir = ps_path_join(shared ? shared : PICSEEK_SOURCE_DIR "/../shared", "dataset/test_images");
+    char *photo = ps_path_join(dir, "1177994172_10d143cb8d.jpg");
+    free(dir);
+    if (!ps_is_file(photo)) {
+        free(photo);
+        SKIP("no dataset photo (PICSEEK_SHARED)");
+    }
+    fake_backend f = {0};
+    fake_add(&f, 7, photo, false, "photo");
+    free(photo);
+    ps_server_config cfg;
+    ps_server_config_init(&cfg);
+    cfg.port = 0;
+    cfg.threads = 1;
+    cfg.thumb_side = 200;
+    ps_server_backend be = fake_backend_iface(&f);
+    be.thumbnail = NULL;
+    ps_error err;
+    ps_server *s = ps_server_start(&cfg, &be, &err);
+    CHECK(s != NULL);
+    if (!s) {
+        fake_free(&f);
+        return;
+    }
+    char req[128];
+    snprintf(req, sizeof req, "GET /api/thumb/7 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    resp r;
+    raw(ps_server_port(s), req, strlen(req), &r);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(header(&r, "Content-Type"), "image/jpeg");
+    const char *body = strstr(r.raw.data ? r.raw.data : "", "\r\n\r\n");
+    if (body) {
+        body += 4;
+        size_t n = r.raw.len - (size_t)(body - r.raw.data);
+        ps_image img = {0};
+        ps_image_info info;
+        CHECK_INT(ps_image_decode(body, n, "<thumb>", NULL, &img, &info, &err), 0);
+        /* the photo is 400x500: the thumbnail fits 200x200 */
+        CHECK_INT(img.width, 160);
+        CHECK_INT(img.height, 200);
+        ps_image_free(&img);
+    }
+    resp_free(&r);
+    ps_server_stop(s);
+    fake_free(&f);
 }
 
 TEST(access_log)
@@ -894,6 +947,7 @@ static int serve_fixture(const char *dir)
     cfg.port = 0;
     cfg.access_log = stderr;
     ps_server_backend be = fake_backend_iface(&f);
+    be.thumbnail = NULL; /* real thumbnails: the server's default, image/encode.h */
     ps_error err;
     ps_server *s = ps_server_start(&cfg, &be, &err);
     if (!s) {
@@ -953,6 +1007,7 @@ int main(int argc, char **argv)
     RUN(concurrent_clients);
     RUN(graceful_stop);
     RUN(start_errors);
+    RUN(real_thumbnail);
 
     ps_server_stop(g_srv);
     fclose(g_logf);

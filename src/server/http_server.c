@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "core/json.h"
+#include "image/encode.h"
 #include "policy/policy.h"
 #include "server/http_log.h"
 #include "server/http_parse.h"
@@ -69,6 +70,13 @@ typedef struct request {
     bool seen;     /* the first call of on_request happened */
     bool answered; /* a response is queued */
 } request;
+
+int ps_server_thumbnail_jpeg(void *ctx, const char *path, int max_side, unsigned char **jpeg,
+                             size_t *len, ps_error *err)
+{
+    (void)ctx;
+    return ps_image_thumbnail_jpeg(path, max_side, PS_SERVER_THUMB_QUALITY, NULL, jpeg, len, err);
+}
 
 void ps_server_config_init(ps_server_config *c)
 {
@@ -668,14 +676,16 @@ static int open_listener(ps_server *s, ps_error *err)
 ps_server *ps_server_start(const ps_server_config *cfg, const ps_server_backend *backend,
                            ps_error *err)
 {
-    if (!backend || !backend->search || !backend->photo || !backend->thumbnail) {
-        ps_errorf(err, "the server needs a backend with search, photo and thumbnail functions");
+    if (!backend || !backend->search || !backend->photo) {
+        ps_errorf(err, "the server needs a backend with search and photo functions");
         return NULL;
     }
     ps_server *s = ps_xcalloc(1, sizeof *s);
     s->cfg = *cfg;
     fill_defaults(&s->cfg);
     s->be = *backend;
+    if (!s->be.thumbnail)
+        s->be.thumbnail = ps_server_thumbnail_jpeg;
     s->listen_fd = -1;
     clock_gettime(CLOCK_MONOTONIC, &s->started);
     atomic_init(&s->in_flight, 0);

@@ -63,13 +63,21 @@ typedef struct ps_server_backend {
      * PS_BACKEND_NOT_FOUND for an unknown id, -1 on failure. */
     int (*photo)(void *ctx, int64_t id, char **path, bool *restricted, ps_error *err);
     /* A JPEG of the photo at `path` fitting max_side x max_side: *jpeg is a
-     * new malloc'd buffer of *len bytes (the caller frees it).  0 or -1. */
+     * new malloc'd buffer of *len bytes (the caller frees it).  0 or -1.
+     * NULL: ps_server_thumbnail_jpeg. */
     int (*thumbnail)(void *ctx, const char *path, int max_side, unsigned char **jpeg,
                      size_t *len, ps_error *err);
     /* Optional (may be NULL): add keys about the index to /healthz's
      * object, e.g. "photos". */
     void (*health)(void *ctx, ps_json *j);
 } ps_server_backend;
+
+/* The default thumbnail maker: image/encode.h's ps_image_thumbnail_jpeg
+ * (DCT-domain reduced decode, triangle-filter resize, EXIF orientation
+ * applied) at PS_SERVER_THUMB_QUALITY.  ctx is unused. */
+#define PS_SERVER_THUMB_QUALITY 82
+int ps_server_thumbnail_jpeg(void *ctx, const char *path, int max_side, unsigned char **jpeg,
+                             size_t *len, ps_error *err);
 
 typedef struct ps_server_config {
     const char *host;         /* address or name to bind; default "127.0.0.1" */
