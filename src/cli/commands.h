@@ -3,3 +3,4 @@
 PS_CMD(policy, "Apply the content rule to a text")
 PS_CMD(glove, "GloVe word vectors: convert the JSON, show info, find nearest words")
 PS_CMD(dataset, "Validate the annotated dataset, print its numbers, export labels")
+PS_CMD(classify, "Name what photos show (ImageNet classes) or how much of them each VOC class covers")

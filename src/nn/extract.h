@@ -1,0 +1,40 @@
+/*
+ * extract.h - all three models on one photo, into a ps_features record
+ * (features.h): what the indexer stores per photo.
+ *
+ *   ps_extractor *x = ps_extractor_load(NULL, NULL, &err);
+ *   ps_extractor_ws *w = ps_extractor_workspace(x, 0);
+ *   ps_extract(x, w, rgb224, rgb513, &features, &err);
+ *
+ * rgb224 is the 224x224x3 center-square input of the two MobileNets, rgb513
+ * the 513x513x3 input of DeepLab (the image layer makes both).  rgb513 may be
+ * NULL to skip segmentation (voc_area is then all zero).
+ *
+ * Ownership: the extractor (immutable, shareable between threads) and one
+ * workspace per thread, freed with their _free functions, workspaces first.
+ */
+#ifndef PS_NN_EXTRACT_H
+#define PS_NN_EXTRACT_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+#include "nn/features.h"
+#include "nn/models.h"
+
+typedef struct ps_extractor ps_extractor;
+typedef struct ps_extractor_ws ps_extractor_ws;
+
+ps_extractor *ps_extractor_load(const char *models_dir, const ps_nn_options *opt, ps_error *err);
+void ps_extractor_free(ps_extractor *x);
+/* The model of one kind inside the extractor. */
+const ps_model *ps_extractor_model(const ps_extractor *x, ps_model_kind kind);
+
+/* threads <= 0: ps_nn_default_threads(). */
+ps_extractor_ws *ps_extractor_workspace(const ps_extractor *x, int threads);
+void ps_extractor_ws_free(ps_extractor_ws *w);
+
+int ps_extract(const ps_extractor *x, ps_extractor_ws *w, const uint8_t *rgb224,
+               const uint8_t *rgb513, ps_features *out, ps_error *err);
+
+#endif
