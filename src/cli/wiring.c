@@ -1,0 +1,153 @@
+/*
+ * wiring.c - see wiring.h.
+ *
+ * TEMPORARY: the scorers are being written on other branches; until they
+ * are merged cli_scorer_open fails with a clear message, and `picseek
+ * search` works for everything that does not need one (every database and
+ * argument error, blocked queries).
+ */
+#include "cli/wiring.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "image/decode.h"
+#include "image/resize.h"
+#include "index/store.h"
+#include "nn/extract.h"
+#include "policy/policy.h"
+
+struct cli_extractor {
+    char *models_dir;
+    int nworkers;
+    pthread_mutex_t mu;    /* guards the lazy load */
+    int state;             /* 0 not loaded, 1 loaded, -1 failed */
+    ps_error load_err;
+    ps_extractor *x;
+    ps_extractor_ws **ws;  /* one per worker, made on its first photo */
+};
+
+cli_extractor *cli_extractor_new(const char *models_dir, int nworkers)
+{
+    cli_extractor *x = ps_xcalloc(1, sizeof *x);
+    x->models_dir = models_dir ? ps_xstrdup(models_dir) : NULL;
+    x->nworkers = nworkers > 0 ? nworkers : 1;
+    x->ws = ps_xcalloc((size_t)x->nworkers, sizeof *x->ws);
+    pthread_mutex_init(&x->mu, NULL);
+    return x;
+}
+
+void cli_extractor_free(cli_extractor *x)
+{
+    if (!x)
+        return;
+    for (int i = 0; i < x->nworkers; i++)
+        ps_extractor_ws_free(x->ws[i]);
+    ps_extractor_free(x->x);
+    pthread_mutex_destroy(&x->mu);
+    free(x->ws);
+    free(x->models_dir);
+    free(x);
+}
+
+/* Load the models on the first photo that needs them. */
+static int ensure_loaded(cli_extractor *x, ps_error *err)
+{
+    pthread_mutex_lock(&x->mu);
+    if (x->state == 0) {
+        x->x = ps_extractor_load(x->models_dir, NULL, &x->load_err);
+        x->state = x->x ? 1 : -1;
+    }
+    int ok = x->state == 1;
+    if (!ok && err)
+        *err = x->load_err;
+    pthread_mutex_unlock(&x->mu);
+    return ok ? 0 : -1;
+}
+
+int cli_extract(void *ctx, int worker, const char *path, const unsigned char *data, size_t len,
+                ps_features *out, ps_error *err)
+{
+    cli_extractor *x = ctx;
+    if (worker < 0 || worker >= x->nworkers)
+        return ps_errorf(err, "internal error: worker %d of %d", worker, x->nworkers), PS_EXTRACT_FATAL;
+    if (ensure_loaded(x, err) != 0)
+        return PS_EXTRACT_FATAL;
+    /* Each worker runs the networks single-threaded: the indexer already
+     * keeps one worker per core busy. */
+    if (!x->ws[worker])
+        x->ws[worker] = ps_extractor_workspace(x->x, 1);
+
+    /* One decode feeds both inputs; the 2x margin keeps the reduced decode
+     * faithful to the full-size resize the models were evaluated on
+     * (image/resize.h). */
+    ps_decode_opts o;
+    ps_decode_opts_init(&o);
+    o.min_short_side = 513 * PS_SQUARE_OVERSAMPLE;
+    ps_image img = {0};
+    ps_image_info info;
+    if (ps_image_decode(data, len, path, &o, &img, &info, err) != 0)
+        return PS_EXTRACT_SKIP; /* corrupt, truncated, too large: err says which */
+    unsigned char *in224 = ps_xmalloc(224 * 224 * 3), *in513 = ps_xmalloc(513 * 513 * 3);
+    ps_image_center_square(&img, &info, 224, in224);
+    ps_image_center_square(&img, &info, 513, in513);
+    ps_image_free(&img);
+    int rc = ps_extract(x->x, x->ws[worker], in224, in513, out, err);
+    free(in224);
+    free(in513);
+    /* The inputs are well-formed tensors, so a failure here is the
+     * models' or the machine's, not the photo's: stop the run. */
+    return rc == 0 ? 0 : PS_EXTRACT_FATAL;
+}
+
+ps_scorer *cli_scorer_open(const char *models_dir, ps_error *err)
+{
+    (void)models_dir;
+    ps_errorf(err, "this build of picseek has no scorer yet (src/score is not merged)");
+    return NULL;
+}
+
+static int rule_check(const void *ctx, const char *text, size_t len, ps_policy_result *out, ps_error *err)
+{
+    return ps_policy_check(ctx, text, len, out, err);
+}
+
+int cli_rule_open(cli_rule *r, ps_error *err)
+{
+    memset(r, 0, sizeof *r);
+    ps_policy *p = ps_policy_load(NULL, err);
+    if (!p)
+        return -1;
+    r->policy = p;
+    r->rule.check = rule_check;
+    r->rule.ctx = p;
+    return 0;
+}
+
+void cli_rule_close(cli_rule *r)
+{
+    ps_policy_free(r->policy);
+    memset(r, 0, sizeof *r);
+}
+
+const char *cli_db_path(const char *flag)
+{
+    if (flag && *flag)
+        return flag;
+    const char *env = getenv("PICSEEK_DB");
+    return env && *env ? env : "picseek.db";
+}
+
+int cli_db_wait_ms(void)
+{
+    const char *env = getenv("PICSEEK_DB_WAIT_MS");
+    if (env && *env) {
+        char *end;
+        long v = strtol(env, &end, 10);
+        if (!*end && v >= 0 && v <= 3600000)
+            return (int)v;
+    }
+    return PS_STORE_BUSY_MS;
+}

@@ -1,0 +1,44 @@
+/*
+ * wiring.h - the pieces from other layers that `picseek index` and
+ * `picseek search` plug into the index layer: the feature extractor (nn,
+ * image), the scorer (score) and the content rule (policy).
+ *
+ * The extractor loads its models lazily, on the first photo that needs
+ * them, so a run with nothing new to read (the usual re-run) costs only the
+ * folder walk.
+ */
+#ifndef PS_CLI_WIRING_H
+#define PS_CLI_WIRING_H
+
+#include "core/error.h"
+#include "index/indexer.h"
+#include "index/rule.h"
+#include "score/scorer.h"
+
+typedef struct cli_extractor cli_extractor;
+
+/* models_dir: --models override or NULL. Never fails: loading happens on
+ * first use, and a failure then stops the run with its message. */
+cli_extractor *cli_extractor_new(const char *models_dir, int nworkers);
+void cli_extractor_free(cli_extractor *x);
+/* A ps_extract_fn; ctx is the cli_extractor. */
+int cli_extract(void *ctx, int worker, const char *path, const unsigned char *data, size_t len,
+                ps_features *out, ps_error *err);
+
+/* The default scorer (caller frees with ps_scorer_free). */
+ps_scorer *cli_scorer_open(const char *models_dir, ps_error *err);
+
+/* The content rule: a loaded policy behind a ps_rule. */
+typedef struct cli_rule {
+    ps_rule rule;
+    void *policy; /* the loaded ps_policy */
+} cli_rule;
+int cli_rule_open(cli_rule *r, ps_error *err);
+void cli_rule_close(cli_rule *r);
+
+/* The index database: --db, else $PICSEEK_DB, else ./picseek.db. */
+const char *cli_db_path(const char *flag);
+/* Lock wait: $PICSEEK_DB_WAIT_MS, else PS_STORE_BUSY_MS. */
+int cli_db_wait_ms(void);
+
+#endif

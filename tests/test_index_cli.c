@@ -1,0 +1,79 @@
+/* The picseek binary against a database another program holds locked:
+ * it waits (PICSEEK_DB_WAIT_MS), then fails with a clear message and exit
+ * status 1. */
+#include <sqlite3.h>
+#include <sys/wait.h>
+
+#include "index/indexer.h"
+#include "index_doubles.h"
+#include "test.h"
+
+/* Run the binary with args; capture stderr+stdout into out. */
+static int run_bin(char *const args[], char *out, size_t cap)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        abort();
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        setenv("PICSEEK_DB_WAIT_MS", "100", 1);
+        execv(args[0], args);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < cap && (r = read(fds[0], out + n, cap - 1 - n)) > 0)
+        n += (size_t)r;
+    out[n] = '\0';
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+TEST(locked_database_fails_after_waiting)
+{
+    const char *bin = getenv("PICSEEK_BIN");
+    if (!bin || !*bin)
+        SKIP("PICSEEK_BIN not set");
+    char *d = tx_fresh_dir("cli_locked");
+    char *root = tx_path(d, "photos");
+    char *db = tx_path(d, "x.db");
+    mkdir(root, 0755);
+    tx_write(root, "notes.txt", "not a photo");
+    ps_index_opts o = {.db_path = db, .root = root, .extract = tx_extract};
+    ps_index_summary s;
+    ps_error err = {{0}};
+    CHECK_INT(ps_index_run(&o, &s, &err), 0);
+    ps_index_summary_free(&s);
+
+    sqlite3 *raw;
+    sqlite3_open(db, &raw);
+    CHECK_INT(sqlite3_exec(raw, "PRAGMA locking_mode=EXCLUSIVE; BEGIN IMMEDIATE; DELETE FROM captions; COMMIT",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    char out[4096];
+    char *search[] = {(char *)bin, "search", "dog", "--db", db, NULL};
+    CHECK_INT(run_bin(search, out, sizeof out), 1);
+    CHECK_CONTAINS(out, "x.db: the database is locked by another program (gave up after waiting 100 ms)");
+    char *index[] = {(char *)bin, "index", root, "--db", db, NULL};
+    CHECK_INT(run_bin(index, out, sizeof out), 1);
+    CHECK_CONTAINS(out, "the database is locked by another program");
+    sqlite3_close(raw);
+    /* Released: the index run works again. */
+    CHECK_INT(run_bin(index, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "unchanged           1");
+    free(root);
+    free(db);
+    free(d);
+}
+
+int main(void)
+{
+    RUN(locked_database_fails_after_waiting);
+    return test_summary();
+}
