@@ -5,6 +5,7 @@
 #
 # usage: bench/load.sh [--bin PICSEEK] [--db FILE] [--url URL] [--duration S]
 #                      [--levels "1 16 256"] [--server-threads N] [--out FILE]
+#                      [--path P]
 #
 #   --bin      the picseek binary that serves (default build/picseek)
 #   --db       the index to serve (default: $PICSEEK_DB, else ./picseek.db)
@@ -12,6 +13,8 @@
 #              (must be http://127.0.0.1:PORT/ or http://localhost:PORT/)
 #   --duration seconds per level (default 10)
 #   --out      also write the table to FILE
+#   --path P   request the fixed path P (e.g. /healthz) instead of the
+#              queries: the HTTP layer's own cost, without the engine's
 #
 # The queries are the dataset's test captions (../shared/dataset/
 # test_queries.csv) minus those about children, which the content rule
@@ -28,6 +31,7 @@ duration=10
 levels="1 16 256"
 server_threads=""
 out=""
+fixed_path=""
 K=48
 while [ $# -gt 0 ]; do
   case $1 in
@@ -38,7 +42,8 @@ while [ $# -gt 0 ]; do
     --levels) levels=$2; shift 2 ;;
     --server-threads) server_threads=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --path) fixed_path=$2; shift 2 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "load.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -101,12 +106,21 @@ request = function()
 end
 EOF
 } | sed "s/__K__/$K/" >"$work/queries.lua"
-nq=$(grep -c '^  "' "$work/queries.lua")
+if [ -n "$fixed_path" ]; then
+  case $fixed_path in /*) ;; *) echo "load.sh: --path must start with /" >&2; exit 2 ;; esac
+  printf 'request = function() return wrk.format("GET", "%s") end\n' "$fixed_path" >"$work/queries.lua"
+fi
+nq=$(grep -c '^  "' "$work/queries.lua" || true)
 first=$(sed -n '2p' "$work/queries.lua" | sed -E 's/^  "(.*)",$/\1/')
 
 # One request by hand: the server answers, with results.
-probe=$(curl -s -G --data-urlencode "q=$first" --data-urlencode "k=$K" "$url/api/search")
-case $probe in *'"results":['*) ;; *) echo "load.sh: $url/api/search does not answer: $probe" >&2; exit 1 ;; esac
+if [ -n "$fixed_path" ]; then
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$url$fixed_path")
+  [ "$code" = 200 ] || { echo "load.sh: $url$fixed_path answers $code" >&2; exit 1; }
+else
+  probe=$(curl -s -G --data-urlencode "q=$first" --data-urlencode "k=$K" "$url/api/search")
+  case $probe in *'"results":['*) ;; *) echo "load.sh: $url/api/search does not answer: $probe" >&2; exit 1 ;; esac
+fi
 health=$(curl -s "$url/healthz")
 photos=$(sed -nE 's/.*"photos":([0-9]+).*/\1/p' <<<"$health")
 sthreads=$(sed -nE 's/.*"threads":([0-9]+).*/\1/p' <<<"$health")
@@ -134,14 +148,17 @@ for c in $levels; do
 | $c | $rps | $(ms "$p50") ms | $(ms "$p99") ms | ${non2xx:-0} / ${sockerr:-0} |"
 done
 
-report="Load test of \`GET /api/search\` ($(date -u +%Y-%m-%d), picseek $("$bin" version 2>/dev/null | awk '{print $2}' || echo '?')):
-${photos:-?} indexed photos, k=$K, $nq distinct caption queries in turn, ${duration} s per level,
+what="\`GET /api/search\`"
+load="k=$K, $nq distinct caption queries in turn"
+if [ -n "$fixed_path" ]; then what="\`GET $fixed_path\`"; load="the same request each time"; fi
+report="Load test of $what ($(date -u +%Y-%m-%d), picseek $("$bin" version 2>/dev/null | awk '{print $2}' || echo '?')):
+${photos:-?} indexed photos, $load, ${duration} s per level,
 server with ${sthreads:-?} worker threads, wrk 4.1 (1 thread at 1 connection, else 2) on the same
 machine: $(nproc) CPUs ($cpu), loopback.
 
 $table
 
-Command: \`bench/load.sh --db $db --duration $duration\`"
+Command: \`bench/load.sh --db $db --duration $duration${fixed_path:+ --path $fixed_path}\`"
 echo "$report"
 [ -n "$out" ] && printf '%s\n' "$report" >"$out"
 exit 0
