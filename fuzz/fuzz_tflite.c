@@ -3,7 +3,9 @@
  * arbitrary bytes through ps_tfl_parse and ps_nn_model_new; a model that
  * loads and is small enough to run quickly is run once with the AVX2
  * kernels and once with the reference kernels on a pattern input, and the
- * two outputs must be byte-identical.  Build with clang -DPICSEEK_FUZZ=ON;
+ * two outputs must be byte-identical.  Inputs of odd length run with the
+ * xnnpack arithmetic option, even ones with TFLite's reference arithmetic.
+ * Build with clang -DPICSEEK_FUZZ=ON;
  * seeds: fuzz/seeds/fuzz_tflite and the models in shared/models.
  */
 #include <stdint.h>
@@ -44,7 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!t)
         return 0;
     double steps = work(t);
-    ps_nn_model *m = ps_nn_model_new(t, NULL, &err);
+    ps_nn_options opt = {.xnnpack = (int)(size & 1), .softmax_table = (int)(size & 1)};
+    ps_nn_model *m = ps_nn_model_new(t, &opt, &err);
     if (!m)
         return 0;
     const ps_tfl_model *tm = ps_nn_model_tfl(m);

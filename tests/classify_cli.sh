@@ -33,6 +33,9 @@ run classify --threads many --tensor x.in
 want_rc bad_threads 2
 run classify --bogus
 want_rc bad_option 2
+run classify --arithmetic fast --tensor x.in
+want_rc bad_arithmetic 2
+has bad_arithmetic err "--arithmetic must be tflite, xnnpack or armnn"
 run classify --models /nonexistent/models --tensor x.in
 want_rc no_models 1
 has no_models err "/nonexistent/models"
@@ -47,6 +50,8 @@ fi
 
 # Index of the largest byte of a golden softmax (.out0), lowest index on ties.
 golden_top1() { od -An -v -tu1 -w1 "$1" | awk '{ if ($1 > best || NR == 1) { best = $1; idx = NR - 1 } } END { print idx }'; }
+
+first_in=$(ls "$v2"/*.in | head -1)
 
 # --- classifier on every golden input: our top class is golden's top class ----------
 for f in "$v2"/*.in; do
@@ -63,6 +68,17 @@ for f in "$v2"/*.in; do
     if [ $((tv - gv)) -le 1 ]; then ok; else bad "v2_$name: top class $got, golden $top"; fi
   fi
 done
+
+# --- --arithmetic armnn: all 1001 probabilities are golden's bytes / 256 --------------
+run classify --arithmetic armnn -k 1001 --json --tensor "$first_in"
+want_rc armnn 0
+python3 - "$tmp/out" "${first_in%.in}.out0" <<'EOF' && ok || bad "armnn: probabilities differ from golden"
+import json, sys
+cl = json.load(open(sys.argv[1]))[0]["classes"]
+want = open(sys.argv[2], "rb").read()
+assert len(cl) == 1001 and len(want) == 1001
+assert all(round(c["score"] * 256) == want[c["index"]] for c in cl)
+EOF
 
 # --- text output, several inputs in order, JSON shape ----------------------------------
 first=$(ls "$v2"/*.in | head -1); second=$(ls "$v2"/*.in | sed -n 2p)

@@ -3,17 +3,22 @@
  *
  * 1. the folders of shared/golden (see its README): for every NAME.in, our output against
  *    NAME.out0 / NAME.logits / NAME.argmax / NAME.fractions.  Those files
- *    were computed by Arm NN's CpuRef backend, which dequantizes to float,
- *    computes in float and requantizes, instead of TFLite's integer
- *    arithmetic; over 28-70 layers the two drift apart by a few quanta, so
- *    byte equality is not expected.  The checks here are the ones that must
- *    hold for any faithful implementation: same top-1 and top-5 classes,
- *    embeddings at cosine similarity >= 0.99, >= 99% of pixels with the same
- *    class and class shares within 1%, and a bounded per-value difference.
- *    The agreement is printed for the record.
- * 2. tests/data/litert: MobileNetV1 outputs of LiteRT (TFLite's current
- *    runtime, whose CPU path rescales convolutions in float32 as XNNPACK
- *    does).  With requant_fp32 our bytes must be identical.
+ *    were computed by Arm NN 20.08's CpuRef backend, which dequantizes to
+ *    float, computes in float and requantizes.  In the `armnn` arithmetic
+ *    (ps_nn_options.armnn) the issue's criterion is asserted for every
+ *    input: >= 99.9% of output values identical, none off by more than one
+ *    quantum, the same top-5 classes (MobileNetV2); DeepLab: the logits
+ *    criterion where NAME.logits exists, >= 99.9% of pixels with golden's
+ *    class and every class share within 1/1000.  (Measured: all identical.)
+ *    The default arithmetic (TFLite's integer kernels, which the features
+ *    use) drifts from float by a few quanta over 28-70 layers; for it the
+ *    checks are the ones any faithful uint8 execution must pass: same top
+ *    classes up to quantization ties, embeddings at cosine >= 0.99, >= 99%
+ *    of pixels with the same class, shares within 1%, bounded differences.
+ * 2. tests/data/litert: outputs of LiteRT (TFLite's current runtime, whose
+ *    CPU path is XNNPACK) for the same inputs.  With the xnnpack option
+ *    (XNNPACK's rescaling rules) our bytes must be identical: the MobileNet
+ *    outputs byte for byte, DeepLab's 513x513x21 logits by SHA-256.
  * 3. The plain C reference kernels and the AVX2 kernels give identical bytes
  *    on a full model, with one and with two threads.
  *
@@ -28,6 +33,7 @@
 
 #include "core/buf.h"
 #include "core/file.h"
+#include "core/sha256.h"
 #include "nn/models.h"
 #include "test.h"
 
@@ -77,6 +83,44 @@ static char *read_sibling(const char *dir, const char *name, const char *ext, si
     return data;
 }
 
+/* tests/data/litert/NAME, or NULL (with a note) when the source tree is unknown. */
+static char *litert_file(const char *name, size_t *len)
+{
+    const char *src = getenv("PICSEEK_SOURCE_DIR");
+    if (!src)
+        return NULL;
+    ps_buf path = {0};
+    ps_buf_printf(&path, "%s/tests/data/litert/%s", src, name);
+    ps_error err;
+    char *data = ps_read_file(path.data, 1 << 20, len, &err);
+    if (!data)
+        fprintf(stderr, "%s\n", err.msg);
+    ps_buf_free(&path);
+    return data;
+}
+
+/* Our bytes against LiteRT's, in the xnnpack mode. */
+static void check_litert(const char *model, const char *name, const uint8_t *got, size_t n)
+{
+    ps_buf f = {0};
+    ps_buf_printf(&f, "%s_%s.out0", model, name);
+    size_t len;
+    char *want = litert_file(f.data, &len);
+    CHECK(want && len == n);
+    if (want && len == n) {
+        size_t same = 0;
+        for (size_t i = 0; i < n; i++)
+            same += got[i] == (uint8_t)want[i];
+        printf("%s %s vs LiteRT (xnnpack arithmetic): %zu/%zu identical\n", model, name, same, n);
+        CHECK_INT(same, n);
+    }
+    free(want);
+    ps_buf_free(&f);
+}
+
+static const ps_nn_options XNNPACK = {.xnnpack = 1, .softmax_table = 1};
+static const ps_nn_options ARMNN = {.armnn = 1};
+
 typedef struct agree {
     size_t same, total;
     int max_diff;
@@ -91,6 +135,45 @@ static agree compare(const uint8_t *a, const uint8_t *b, size_t n)
         g.max_diff = d > g.max_diff ? d : g.max_diff;
     }
     return g;
+}
+
+/* The issue's value criterion: >= 99.9% identical, no value off by more
+ * than one quantum. */
+static void check_exact(const char *what, const char *name, const uint8_t *got,
+                        const uint8_t *want, size_t n)
+{
+    agree g = compare(got, want, n);
+    printf("%s %s (armnn arithmetic): %zu/%zu identical (%.3f%%), max diff %d\n", what, name,
+           g.same, g.total, 100.0 * g.same / g.total, g.max_diff);
+    CHECK(g.same * 1000 >= g.total * 999);
+    CHECK(g.max_diff <= 1);
+}
+
+/* Same top-5 classes.  ps_top_k breaks ties by index, so when golden's 5th
+ * and 6th values are equal "the" top 5 is not unique; the sets must then
+ * agree up to that tie: each of our 5 classes scores at least golden's 5th
+ * value in golden, and each of golden's 5 at least our 5th value in ours.
+ * Without a tie at the 5th place this is plain set equality. */
+static int same_top5(const uint8_t *got, const uint8_t *want, int n, int *strict)
+{
+    float a[1001], b[1001];
+    int ta[5], tb[5];
+    for (int i = 0; i < n; i++) {
+        a[i] = got[i];
+        b[i] = want[i];
+    }
+    ps_top_k(a, n, 5, ta);
+    ps_top_k(b, n, 5, tb);
+    int ok = 1;
+    *strict = 1;
+    for (int k = 0; k < 5; k++) {
+        int found = 0;
+        for (int j = 0; j < 5; j++)
+            found |= ta[k] == tb[j];
+        *strict &= found;
+        ok &= want[ta[k]] >= want[tb[4]] && got[tb[k]] >= got[ta[4]];
+    }
+    return ok;
 }
 
 static void u8_scores(const uint8_t *q, int n, float *out)
@@ -118,6 +201,12 @@ TEST(mobilenet_v2_golden)
         return;
     }
     ps_nn_workspace *ws = ps_model_workspace(m, 2);
+    ps_model *mx = ps_model_load(PS_MODEL_CLASSIFIER, models, &XNNPACK, &err);
+    CHECK(mx != NULL);
+    ps_nn_workspace *wx = mx ? ps_model_workspace(mx, 2) : NULL;
+    ps_model *ma = ps_model_load(PS_MODEL_CLASSIFIER, models, &ARMNN, &err);
+    CHECK(ma != NULL);
+    ps_nn_workspace *wa = ma ? ps_model_workspace(ma, 2) : NULL;
     char names[MAX_FILES][128];
     int n = list_inputs(dir, names);
     CHECK(n > 0);
@@ -126,6 +215,19 @@ TEST(mobilenet_v2_golden)
         char *in = read_sibling(dir, names[i], ".in", &in_len);
         char *want = read_sibling(dir, names[i], ".out0", &out_len);
         CHECK(in && want && out_len == 1001);
+        if (in && mx && ps_model_run(mx, wx, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0)
+            check_litert("mobilenet_v2", names[i], ps_model_raw_output(mx, wx, NULL), 1001);
+        if (in && want && out_len == 1001 && ma &&
+            ps_model_run(ma, wa, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0) {
+            const uint8_t *got = ps_model_raw_output(ma, wa, NULL);
+            check_exact("mobilenet_v2", names[i], got, (const uint8_t *)want, 1001);
+            int strict;
+            CHECK(same_top5(got, (const uint8_t *)want, 1001, &strict));
+            printf("mobilenet_v2 %s (armnn arithmetic): top-5 %s\n", names[i],
+                   strict ? "same" : "same up to a tie at the 5th place");
+        } else {
+            CHECK(0);
+        }
         float probs[1001], feat[1280];
         if (in && want && out_len == 1001 &&
             ps_model_run(m, ws, (const uint8_t *)in, in_len, probs, feat, &err) == 0) {
@@ -176,7 +278,11 @@ TEST(mobilenet_v2_golden)
         free(want);
     }
     ps_nn_workspace_free(ws);
+    ps_nn_workspace_free(wx);
+    ps_nn_workspace_free(wa);
     ps_model_free(m);
+    ps_model_free(mx);
+    ps_model_free(ma);
     free(models);
     free(dir);
 }
@@ -204,19 +310,21 @@ TEST(mobilenet_v1_golden)
     }
     ps_error err;
     ps_model *m = ps_model_load(PS_MODEL_EMBEDDER, models, NULL, &err);
-    ps_nn_options fp32 = {.requant_fp32 = 1};
-    ps_model *mx = ps_model_load(PS_MODEL_EMBEDDER, models, &fp32, &err);
-    CHECK(m != NULL && mx != NULL);
-    if (!m || !mx) {
+    ps_model *mx = ps_model_load(PS_MODEL_EMBEDDER, models, &XNNPACK, &err);
+    ps_model *ma = ps_model_load(PS_MODEL_EMBEDDER, models, &ARMNN, &err);
+    CHECK(m != NULL && mx != NULL && ma != NULL);
+    if (!m || !mx || !ma) {
         fprintf(stderr, "%s\n", err.msg);
         ps_model_free(m);
+        ps_model_free(mx);
+        ps_model_free(ma);
         free(models);
         free(dir);
         return;
     }
     ps_nn_workspace *ws = ps_model_workspace(m, 2);
     ps_nn_workspace *wx = ps_model_workspace(mx, 1);
-    const char *src = getenv("PICSEEK_SOURCE_DIR");
+    ps_nn_workspace *wa = ps_model_workspace(ma, 2);
     char names[MAX_FILES][128];
     int n = list_inputs(dir, names);
     CHECK(n > 0);
@@ -242,29 +350,22 @@ TEST(mobilenet_v1_golden)
         CHECK(g.max_diff <= 16);
         CHECK(g.same * 100 >= g.total * 30);
 
-        /* LiteRT's bytes, exactly, in float32-rescale mode. */
-        if (src) {
-            ps_buf path = {0};
-            ps_buf_printf(&path, "%s/tests/data/litert/mobilenet_v1_%s.out0", src, names[i]);
-            size_t ll;
-            char *lite = ps_read_file(path.data, 1 << 20, &ll, &err);
-            ps_buf_free(&path);
-            if (lite && ll == 1024 &&
-                ps_model_run(mx, wx, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0) {
-                agree gl = compare(ps_model_raw_output(mx, wx, NULL), (const uint8_t *)lite, 1024);
-                printf("mobilenet_v1 %s vs LiteRT (fp32 rescale): %zu/%zu identical\n", names[i],
-                       gl.same, gl.total);
-                CHECK_INT(gl.same, 1024);
-            }
-            free(lite);
-        }
+        if (ps_model_run(mx, wx, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0)
+            check_litert("mobilenet_v1", names[i], ps_model_raw_output(mx, wx, NULL), 1024);
+        if (ps_model_run(ma, wa, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0)
+            check_exact("mobilenet_v1", names[i], ps_model_raw_output(ma, wa, NULL),
+                        (const uint8_t *)want, 1024);
+        else
+            CHECK(0);
         free(in);
         free(want);
     }
     ps_nn_workspace_free(ws);
     ps_nn_workspace_free(wx);
+    ps_nn_workspace_free(wa);
     ps_model_free(m);
     ps_model_free(mx);
+    ps_model_free(ma);
     free(models);
     free(dir);
 }
@@ -288,6 +389,14 @@ TEST(deeplab_golden)
         return;
     }
     ps_nn_workspace *ws = ps_model_workspace(m, 2);
+    ps_model *mx = ps_model_load(PS_MODEL_SEGMENTER, models, &XNNPACK, &err);
+    CHECK(mx != NULL);
+    ps_nn_workspace *wx = mx ? ps_model_workspace(mx, 2) : NULL;
+    ps_model *ma = ps_model_load(PS_MODEL_SEGMENTER, models, &ARMNN, &err);
+    CHECK(ma != NULL);
+    ps_nn_workspace *wa = ma ? ps_model_workspace(ma, 2) : NULL;
+    size_t hl = 0;
+    char *hashes = litert_file("deeplab_logits.sha256", &hl);
     char names[MAX_FILES][128];
     int n = list_inputs(dir, names);
     CHECK(n > 0);
@@ -310,6 +419,19 @@ TEST(deeplab_golden)
             free(fr);
             free(lg);
             continue;
+        }
+        if (mx && hashes && ps_model_run(mx, wx, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0) {
+            size_t nl;
+            const uint8_t *lx = ps_model_raw_logits(mx, wx, &nl);
+            char hex[65];
+            ps_sha256_hex(lx, nl, hex);
+            ps_buf line = {0};
+            ps_buf_printf(&line, "%s  %s\n", hex, names[i]);
+            int same = strstr(hashes, line.data) != NULL;
+            ps_buf_free(&line);
+            printf("deeplab %s vs LiteRT (xnnpack arithmetic): logits SHA-256 %s\n", names[i],
+                   same ? "identical" : "DIFFERENT");
+            CHECK(same);
         }
         agree ga = compare(classes, (const uint8_t *)am, pixels);
         printf("deeplab %s: argmax %zu/%zu pixels agree (%.3f%%)\n", names[i], ga.same, ga.total,
@@ -344,20 +466,50 @@ TEST(deeplab_golden)
             total += frac[c];
         }
         CHECK_NEAR(total, 1.0, 1e-4);
+
+        /* The criterion, in Arm NN's arithmetic. */
+        if (ma && ps_model_run(ma, wa, (const uint8_t *)in, in_len, frac, NULL, &err) == 0 &&
+            ps_model_class_map(ma, wa, classes, pixels, &err) == 0) {
+            agree aa = compare(classes, (const uint8_t *)am, pixels);
+            double worst = 0;
+            for (int c = 0; c < 21; c++)
+                worst = fabs(frac[c] - want[c]) > worst ? fabs(frac[c] - want[c]) : worst;
+            printf("deeplab %s (armnn arithmetic): argmax %zu/%zu pixels agree (%.3f%%), "
+                   "largest class share difference %.6f\n", names[i], aa.same, aa.total,
+                   100.0 * aa.same / aa.total, worst);
+            CHECK(aa.same * 1000 >= aa.total * 999);
+            /* The golden shares are printed with 6 decimals. */
+            CHECK(worst <= 0.001);
+            if (lg && lg_len == pixels * 21) {
+                size_t n_lg;
+                const uint8_t *logits = ps_model_raw_logits(ma, wa, &n_lg);
+                CHECK(logits && n_lg == lg_len);
+                if (logits && n_lg == lg_len)
+                    check_exact("deeplab logits", names[i], logits, (const uint8_t *)lg, lg_len);
+            }
+        } else {
+            CHECK(0);
+        }
         free(in);
         free(am);
         free(fr);
         free(lg);
     }
     free(classes);
+    free(hashes);
     ps_nn_workspace_free(ws);
+    ps_nn_workspace_free(wx);
+    ps_nn_workspace_free(wa);
+    ps_model_free(mx);
+    ps_model_free(ma);
     ps_model_free(m);
     free(models);
     free(dir);
 }
 
-/* Reference kernels, fast kernels, 1 and 2 threads: identical bytes. */
-static void same_paths(ps_model_kind kind, const char *golden_sub)
+/* Reference kernels, fast kernels, 1 and 2 threads: identical bytes
+ * (opt: the arithmetic, NULL for the default). */
+static void same_paths(ps_model_kind kind, const char *golden_sub, const ps_nn_options *opt)
 {
     char *models = shared_path("models");
     char *dir = shared_path(golden_sub);
@@ -367,7 +519,7 @@ static void same_paths(ps_model_kind kind, const char *golden_sub)
         return;
     }
     ps_error err;
-    ps_model *m = ps_model_load(kind, models, NULL, &err);
+    ps_model *m = ps_model_load(kind, models, opt, &err);
     char names[MAX_FILES][128];
     int n = list_inputs(dir, names);
     size_t in_len = 0;
@@ -404,8 +556,11 @@ TEST(reference_and_fast_kernels_agree_on_models)
     if (!models)
         SKIP("shared models missing");
     free(models);
-    same_paths(PS_MODEL_CLASSIFIER, "golden/mobilenet_v2_1.0_224_quant");
-    same_paths(PS_MODEL_EMBEDDER, "golden/mobilenet_v1_1.0_224_quant_embedding_extractor");
+    same_paths(PS_MODEL_CLASSIFIER, "golden/mobilenet_v2_1.0_224_quant", NULL);
+    same_paths(PS_MODEL_EMBEDDER, "golden/mobilenet_v1_1.0_224_quant_embedding_extractor", NULL);
+    same_paths(PS_MODEL_CLASSIFIER, "golden/mobilenet_v2_1.0_224_quant", &ARMNN);
+    same_paths(PS_MODEL_EMBEDDER, "golden/mobilenet_v1_1.0_224_quant_embedding_extractor",
+               &ARMNN);
 }
 
 /* One loaded model, several threads each with its own workspace. */

@@ -799,6 +799,109 @@ TEST(depthwise_fast_matches_reference)
     }
 }
 
+/* Arm NN arithmetic: the AVX2 conv/depthwise against the literal scalar
+ * loops, bytes identical (each lane sums in Arm NN's order). */
+static void random_fop(ps_nn_fop *f, const ps_nn_conv *p)
+{
+    memset(f, 0, sizeof *f);
+    f->in_scale[0] = (float)(rnd_in(1, 1000) / 20000.0);
+    f->in_zp[0] = p->in_zp;
+    for (int v = 0; v < 256; v++)
+        f->lut0[v] = (float)(v - f->in_zp[0]) * f->in_scale[0];
+    f->out_scale = (float)(rnd_in(1, 1000) / 4000.0);
+    f->out_zp = rnd_in(0, 255);
+    f->act = (int)(rnd() % 2);
+    f->act_lo = 0.0f;
+    f->act_hi = 6.0f;
+    float ws = (float)(rnd_in(1, 1000) / 50000.0);
+    ps_nn_fop_conv_init(f, p, ws, f->in_scale[0] * ws);
+}
+
+TEST(armnn_conv_fast_matches_reference)
+{
+    for (int iter = 0; iter < 80; iter++) {
+        ps_nn_conv p;
+        memset(&p, 0, sizeof p);
+        p.depthwise = iter % 2;
+        int pointwise = !p.depthwise && iter % 4 == 0;
+        p.batches = rnd_in(1, 2);
+        p.in_h = rnd_in(1, 9);
+        p.in_w = rnd_in(1, 9);
+        p.in_c = p.depthwise && iter % 3 ? 8 * rnd_in(1, 4) : rnd_in(1, 40);
+        p.depth_mult = p.depthwise && iter % 3 == 0 ? rnd_in(1, 2) : 1;
+        p.out_c = p.depthwise ? p.in_c * p.depth_mult : rnd_in(1, 40);
+        p.k_h = pointwise ? 1 : rnd_in(1, 3);
+        p.k_w = pointwise ? 1 : rnd_in(1, 3);
+        p.stride_h = pointwise ? 1 : rnd_in(1, 2);
+        p.stride_w = pointwise ? 1 : rnd_in(1, 2);
+        p.dil_h = pointwise ? 1 : rnd_in(1, 2);
+        p.dil_w = pointwise ? 1 : rnd_in(1, 2);
+        p.out_h = out_dim(p.in_h, p.k_h, p.stride_h, p.dil_h, 1, &p.pad_h);
+        p.out_w = out_dim(p.in_w, p.k_w, p.stride_w, p.dil_w, 1, &p.pad_w);
+        p.in_zp = rnd_in(0, 255);
+        p.w_zp = rnd_in(0, 255);
+        size_t wn = (size_t)p.out_c * p.k_h * p.k_w * (p.depthwise ? 1 : p.in_c);
+        uint8_t *w = ps_xmalloc(wn);
+        fill(w, wn);
+        int32_t *bias = ps_xmalloc((size_t)p.out_c * 4);
+        for (int i = 0; i < p.out_c; i++)
+            bias[i] = (int32_t)(rnd() % 20001) - 10000;
+        p.w = w;
+        p.bias = bias;
+        ps_nn_fop f;
+        random_fop(&f, &p);
+        size_t in_n = (size_t)p.batches * p.in_h * p.in_w * p.in_c;
+        size_t out_n = (size_t)p.batches * p.out_h * p.out_w * p.out_c;
+        uint8_t *in = ps_xmalloc(in_n), *a = ps_xmalloc(out_n), *b = ps_xmalloc(out_n);
+        fill(in, in_n);
+        int rows = p.batches * p.out_h;
+        if (p.depthwise) {
+            ps_nn_fdw_ref(&p, &f, in, a, 0, rows);
+            ps_nn_fdw(&p, &f, in, b, 0, rows / 2);
+            ps_nn_fdw(&p, &f, in, b, rows / 2, rows);
+        } else {
+            ps_nn_fconv_ref(&p, &f, in, a, 0, rows);
+            ps_nn_fconv(&p, &f, in, b, 0, rows / 2);
+            ps_nn_fconv(&p, &f, in, b, rows / 2, rows);
+        }
+        int diff = memcmp(a, b, out_n);
+        if (diff)
+            fprintf(stderr, "armnn %s %dx%dx%d k%dx%d s%d d%d -> %d: mismatch\n",
+                    p.depthwise ? "dw" : "conv", p.in_h, p.in_w, p.in_c, p.k_h, p.k_w,
+                    p.stride_h, p.dil_h, p.out_c);
+        CHECK(diff == 0);
+        free(f.w);
+        free(f.bias);
+        free(in);
+        free(a);
+        free(b);
+        free(w);
+        free(bias);
+    }
+}
+
+/* armnn::Quantize: round half away from zero (std::round), then the zero
+ * point, then clamp; a fused ReLU6 clamps the dequantized value again. */
+TEST(armnn_quantize_rounds_half_away_from_zero)
+{
+    CHECK_INT(ps_nn_fquant(2.5f, 1.0f, 10), 13);   /* rint would give 12 */
+    CHECK_INT(ps_nn_fquant(-2.5f, 1.0f, 10), 7);   /* rint would give 8 */
+    CHECK_INT(ps_nn_fquant(0.49f, 1.0f, 0), 0);
+    CHECK_INT(ps_nn_fquant(1.0f, 0.5f, 100), 102);
+    CHECK_INT(ps_nn_fquant(-300.0f, 1.0f, 128), 0);
+    CHECK_INT(ps_nn_fquant(300.0f, 1.0f, 128), 255);
+    ps_nn_fop f;
+    memset(&f, 0, sizeof f);
+    f.out_scale = 0.25f;
+    f.out_zp = 20;
+    f.act = 1;
+    f.act_lo = 0.0f;
+    f.act_hi = 6.0f;
+    CHECK_INT(ps_nn_fout(&f, -0.5f), 20);          /* ReLU: 0.0 is the zero point */
+    CHECK_INT(ps_nn_fout(&f, 7.0f), 44);           /* 6.0 / 0.25 + 20 */
+    CHECK_INT(ps_nn_fout(&f, 0.125f), 21);         /* 0.5 rounds up */
+}
+
 TEST(elementwise_resize_argmax_fast_match_reference)
 {
     for (int iter = 0; iter < 40; iter++) {
@@ -824,6 +927,7 @@ TEST(elementwise_resize_argmax_fast_match_reference)
         CHECK(memcmp(a, b, n) == 0);
 
         ps_nn_requant rq;
+        memset(&rq, 0, sizeof rq);
         rq.count = n;
         rq.in_zp = rnd_in(0, 255);
         random_rq(&rq.rq, 0.1, 4.0);
@@ -991,6 +1095,8 @@ int main(void)
     RUN(real_model_damage_is_detected);
     RUN(conv_fast_matches_reference);
     RUN(depthwise_fast_matches_reference);
+    RUN(armnn_conv_fast_matches_reference);
+    RUN(armnn_quantize_rounds_half_away_from_zero);
     RUN(elementwise_resize_argmax_fast_match_reference);
     RUN(small_ops_match_hand_values);
     return test_summary();

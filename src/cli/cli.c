@@ -61,3 +61,25 @@ int cli_parse_int(const char *cmd, const char *opt, const char *s, long min, lon
     *out = v;
     return 0;
 }
+
+char *cli_read_stdin(size_t max_bytes, size_t *len, ps_error *err)
+{
+    ps_buf b = {0};
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
+        if (b.len + n > max_bytes) {
+            ps_buf_free(&b);
+            ps_errorf(err, "standard input: more than %zu bytes", max_bytes);
+            return NULL;
+        }
+        ps_buf_append(&b, chunk, n);
+    }
+    if (ferror(stdin)) {
+        ps_buf_free(&b);
+        ps_errorf(err, "standard input: read error");
+        return NULL;
+    }
+    *len = b.len;
+    return b.data ? ps_buf_steal(&b) : ps_xstrdup("");
+}

@@ -23,6 +23,10 @@ int cli_failf(const char *cmd, const char *fmt, ...) PS_PRINTF(2, 3);
 /* Print a warning line on stderr. */
 void cli_warn(const char *cmd, const char *fmt, ...) PS_PRINTF(2, 3);
 
+/* All of standard input (at most max_bytes) as a new NUL-terminated string
+ * (caller frees); NULL with "standard input: ..." on error or overflow. */
+char *cli_read_stdin(size_t max_bytes, size_t *len, ps_error *err);
+
 /* Write b to stdout; returns 0, or 1 if stdout failed (e.g. a closed pipe). */
 int cli_write_stdout(const ps_buf *b);
 

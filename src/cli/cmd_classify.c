@@ -51,6 +51,13 @@ static void help(void)
         "                   ../shared/models)\n"
         "  --threads N      threads used inside each model, 1 to 64 (default:\n"
         "                   $PICSEEK_THREADS, else the number of CPUs, at most 8)\n"
+        "  --arithmetic A   how the uint8 models compute, to check any reference:\n"
+        "                   tflite   TFLite's reference integer kernels (default,\n"
+        "                            and what picseek's features use)\n"
+        "                   xnnpack  XNNPACK's rescaling, byte-identical to\n"
+        "                            LiteRT's CPU outputs\n"
+        "                   armnn    Arm NN CpuRef's dequantize-float-requantize,\n"
+        "                            byte-identical to shared/golden (slower)\n"
         "  -h, --help       show this help\n"
         "\n"
         "Output (without --json), per input:\n"
@@ -64,6 +71,8 @@ static void help(void)
         "  picseek classify -k 3 --json a.jpg b.png\n"
         "  picseek classify --model deeplab street.jpg\n"
         "  picseek classify --tensor ../shared/golden/mobilenet_v2_1.0_224_quant/X.in\n"
+        "  picseek classify --arithmetic armnn -k 1001 --json \\\n"
+        "      --tensor ../shared/golden/mobilenet_v2_1.0_224_quant/X.in\n"
         "\n"
         "Exit status: 0 when every input was classified; 1 when an input or a model\n"
         "could not be read (the other inputs are still reported); 2 on a usage error.\n");
@@ -149,12 +158,14 @@ int cmd_classify(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"models", required_argument, NULL, 'M'},
         {"threads", required_argument, NULL, 'T'},
+        {"arithmetic", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *model_name = "mobilenet_v2", *models_dir = NULL;
     long k = 5, threads = 0;
     int json = 0, c;
+    ps_nn_options nopt = {.nkeep = 0};
     input *inputs = ps_xcalloc(MAX_INPUTS, sizeof *inputs);
     int ninputs = 0;
     optind = 1;
@@ -181,6 +192,18 @@ int cmd_classify(int argc, char **argv)
             break;
         case 'j': json = 1; break;
         case 'M': models_dir = optarg; break;
+        case 'A':
+            if (strcmp(optarg, "armnn") == 0) {
+                nopt.armnn = 1;
+            } else if (strcmp(optarg, "xnnpack") == 0) {
+                nopt.xnnpack = 1;
+                nopt.softmax_table = 1;
+            } else if (strcmp(optarg, "tflite") != 0) {
+                free(inputs);
+                return cli_usage("classify", "--arithmetic must be tflite, xnnpack or armnn, "
+                                 "not '%s'", optarg);
+            }
+            break;
         case 'T':
             if (cli_parse_int("classify", "--threads", optarg, 1, 64, &threads) != 0) {
                 free(inputs);
@@ -209,7 +232,7 @@ int cmd_classify(int argc, char **argv)
     }
 
     ps_error err = {{0}};
-    ps_model *m = ps_model_load((ps_model_kind)kind, models_dir, NULL, &err);
+    ps_model *m = ps_model_load((ps_model_kind)kind, models_dir, &nopt, &err);
     if (!m) {
         free(inputs);
         return cli_fail("classify", &err);

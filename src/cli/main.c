@@ -28,8 +28,13 @@ static void usage(FILE *f)
             "picseek ranks photos by how well they match a sentence.\n"
             "\n"
             "Commands:\n");
-    for (size_t i = 0; COMMANDS[i].name; i++)
-        fprintf(f, "  %-14s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    for (size_t i = 0; COMMANDS[i].name; i++) {
+        char shown[32];
+        snprintf(shown, sizeof shown, "%s", COMMANDS[i].name);
+        for (char *p = shown; *p; p++)
+            *p = *p == '_' ? '-' : *p;
+        fprintf(f, "  %-14s %s\n", shown, COMMANDS[i].summary);
+    }
     fprintf(f,
             "  %-14s %s\n"
             "  %-14s %s\n"
@@ -45,10 +50,19 @@ static void usage(FILE *f)
             "version", "Print the version");
 }
 
+/* A command's C name spells '-' as '_' (cmd_embed_text is "embed-text"). */
+static int same_name(const char *table, const char *typed)
+{
+    for (; *table && *typed; table++, typed++)
+        if (*table != *typed && !(*table == '_' && *typed == '-'))
+            return 0;
+    return *table == *typed;
+}
+
 static const command *find(const char *name)
 {
     for (size_t i = 0; COMMANDS[i].name; i++)
-        if (strcmp(COMMANDS[i].name, name) == 0)
+        if (same_name(COMMANDS[i].name, name))
             return &COMMANDS[i];
     return NULL;
 }

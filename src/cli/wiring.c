@@ -1,10 +1,7 @@
 /*
  * wiring.c - see wiring.h.
  *
- * TEMPORARY: the scorers are being written on other branches; until they
- * are merged cli_scorer_open fails with a clear message, and `picseek
- * search` works for everything that does not need one (every database and
- * argument error, blocked queries).
+ * The scorer is the zero-shot score (score/zeroshot.h).
  */
 #include "cli/wiring.h"
 
@@ -13,11 +10,13 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/paths.h"
 #include "image/decode.h"
 #include "image/resize.h"
 #include "index/store.h"
 #include "nn/extract.h"
 #include "policy/policy.h"
+#include "score/zeroshot.h"
 
 struct cli_extractor {
     char *models_dir;
@@ -104,9 +103,17 @@ int cli_extract(void *ctx, int worker, const char *path, const unsigned char *da
 
 ps_scorer *cli_scorer_open(const char *models_dir, ps_error *err)
 {
-    (void)models_dir;
-    ps_errorf(err, "this build of picseek has no scorer yet (src/score is not merged)");
-    return NULL;
+    /* The zero-shot score (score/zeroshot.h): WordNet, GloVe, the IDF table
+     * and the label files of the models folder. */
+    char *dir = ps_models_dir(models_dir, err);
+    if (!dir)
+        return NULL;
+    ps_zs_config cfg;
+    ps_zs_config_default(&cfg);
+    cfg.models_dir = dir;
+    ps_scorer *s = ps_zeroshot_scorer_new(&cfg, err);
+    free(dir);
+    return s;
 }
 
 static int rule_check(const void *ctx, const char *text, size_t len, ps_policy_result *out, ps_error *err)

@@ -10,6 +10,13 @@
  * the 513x513x3 input of DeepLab (the image layer makes both).  rgb513 may be
  * NULL to skip segmentation (voc_area is then all zero).
  *
+ * Arithmetic: opt NULL means TFLite's integer kernels (AVX2), on purpose.
+ * The armnn option (interp.h) reproduces shared/golden byte for byte but
+ * runs about 6-10x slower (float MACs); the integer outputs differ from it
+ * by a few quanta (MobileNetV1 embeddings at cosine >= 0.999, same top
+ * classes), which search features do not notice.  Features only have to be
+ * consistent between indexing and querying, and both use this default.
+ *
  * Ownership: the extractor (immutable, shareable between threads) and one
  * workspace per thread, freed with their _free functions, workspaces first.
  */

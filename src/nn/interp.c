@@ -34,6 +34,7 @@ typedef struct nn_op {
     int out;
     size_t copy_bytes;            /* RESHAPE */
     int32_t *bias_copy;           /* owned, aligned copy of a conv bias */
+    ps_nn_fop *f;                 /* Arm NN float parameters (owned), or NULL */
     union {
         ps_nn_conv conv;
         ps_nn_add add;
@@ -319,7 +320,29 @@ static int same_dims(const ps_tfl_tensor *a, const ps_tfl_tensor *b)
     return 1;
 }
 
-static int prep_add(const prep *p, nn_op *n)
+/* XNNPACK's ADD parameters (xnn_init_qu8_add_minmax_scalar_params): the two
+ * input/output scale ratios as integers with 20-21 significant bits and a
+ * common shift.  Returns -1 when the ratios are outside the range XNNPACK
+ * accepts (the delegate would then leave the operator to TFLite). */
+static int xnn_add_params(ps_nn_add *q, float sa, float sb, float so, int32_t za, int32_t zb)
+{
+    const float ra = sa / so, rb = sb / so;
+    if (!(ra >= 0x1.0p-10f && rb >= 0x1.0p-10f && ra < 0x1.0p+8f && rb < 0x1.0p+8f))
+        return -1;
+    int e;
+    frexpf(ra > rb ? ra : rb, &e); /* max = m * 2^e, m in [0.5, 1): floor(log2) = e - 1 */
+    int shift = 20 - (e - 1);
+    if (shift < 12 || shift > 30)
+        return -1;
+    q->xa = (int32_t)lrintf(ldexpf(ra, shift));
+    q->xb = (int32_t)lrintf(ldexpf(rb, shift));
+    q->xshift = shift;
+    q->xbias = (int32_t)(1 << (shift - 1)) - q->xa * za - q->xb * zb;
+    q->xnn = 1;
+    return 0;
+}
+
+static int prep_add(const prep *p, nn_op *n, int xnnpack)
 {
     const ps_tfl_op *op = &p->t->ops[p->i];
     if (arity(p, 2, 2) != 0)
@@ -349,6 +372,8 @@ static int prep_add(const prep *p, nn_op *n)
                        "and %g", (double)y->scale, (double)a->scale, (double)b->scale);
     q->rq.zp = y->zero_point;
     ps_q_activation_range(op->opt.add.activation, y->scale, y->zero_point, &q->rq.lo, &q->rq.hi);
+    if (xnnpack)
+        xnn_add_params(q, a->scale, b->scale, y->scale, a->zero_point, b->zero_point);
     return 0;
 }
 
@@ -424,7 +449,7 @@ static int prep_resize(const prep *p, nn_op *n)
     return check_out_shape(p, dims, 4);
 }
 
-static int prep_quantize(const prep *p, nn_op *n)
+static int prep_quantize(const prep *p, nn_op *n, int xnnpack)
 {
     if (arity(p, 1, 1) != 0)
         return -1;
@@ -442,6 +467,12 @@ static int prep_quantize(const prep *p, nn_op *n)
     q->rq.zp = y->zero_point;
     q->rq.lo = 0;
     q->rq.hi = 255;
+    /* XNNPACK's convert (xnn_init_qu8_cvt_scalar_params): the ratio in 1/256ths. */
+    const float ratio = x->scale / y->scale;
+    if (xnnpack && ratio >= 0x1.0p-8f && ratio <= 0x1.0p+7f) {
+        q->xnn = 1;
+        q->xmult = (int32_t)lrintf(256.0f * ratio);
+    }
     return 0;
 }
 
@@ -536,8 +567,72 @@ static int prep_argmax(const prep *p, nn_op *n)
     return check_out_shape(p, dims, nd);
 }
 
+/* The fused activation of an operator, 0 when it has none. */
+static int fused_activation(const ps_tfl_op *op)
+{
+    switch (op->code) {
+    case PS_TFL_OP_CONV_2D:
+    case PS_TFL_OP_DEPTHWISE_CONV_2D: return op->opt.conv.activation;
+    case PS_TFL_OP_AVERAGE_POOL_2D: return op->opt.pool.activation;
+    case PS_TFL_OP_ADD: return op->opt.add.activation;
+    case PS_TFL_OP_CONCATENATION: return op->opt.concat.activation;
+    default: return PS_TFL_ACT_NONE;
+    }
+}
+
+/* Float parameters for the Arm NN arithmetic, after the integer
+ * preparation has validated the operator. */
+static void prep_float(const ps_tfl_model *t, int i, nn_op *n)
+{
+    const ps_tfl_op *op = &t->ops[i];
+    ps_nn_fop *f = ps_xcalloc(1, sizeof *f);
+    n->f = f;
+    for (int k = 0; k < op->ninputs && k < PS_NN_MAX_CONCAT; k++) {
+        const ps_tfl_tensor *x = op->inputs[k] >= 0 ? &t->tensors[op->inputs[k]] : NULL;
+        if (x && x->quantized) {
+            f->in_scale[k] = x->scale;
+            f->in_zp[k] = x->zero_point;
+        }
+    }
+    for (int v = 0; v < 256; v++) {
+        f->lut0[v] = (float)(v - f->in_zp[0]) * f->in_scale[0];
+        f->lut1[v] = (float)(v - f->in_zp[1]) * f->in_scale[1];
+    }
+    const ps_tfl_tensor *y = &t->tensors[op->outputs[0]];
+    f->out_scale = y->quantized ? y->scale : 1.0f;
+    f->out_zp = y->quantized ? y->zero_point : 0;
+    switch (fused_activation(op)) {
+    case PS_TFL_ACT_RELU: f->act = 1; f->act_lo = 0.0f; f->act_hi = INFINITY; break;
+    case PS_TFL_ACT_RELU6: f->act = 1; f->act_lo = 0.0f; f->act_hi = 6.0f; break;
+    case PS_TFL_ACT_RELU_N1_TO_1: f->act = 1; f->act_lo = -1.0f; f->act_hi = 1.0f; break;
+    default: break;
+    }
+    if (op->code == PS_TFL_OP_SOFTMAX)
+        f->beta = op->opt.softmax.beta;
+    if (op->code == PS_TFL_OP_CONV_2D || op->code == PS_TFL_OP_DEPTHWISE_CONV_2D) {
+        const ps_tfl_tensor *w = &t->tensors[op->inputs[1]];
+        const ps_tfl_tensor *b = op->ninputs > 2 && op->inputs[2] >= 0
+                                     ? &t->tensors[op->inputs[2]] : NULL;
+        /* Arm NN dequantizes the bias with its own scale. */
+        float bs = b && b->quantized ? b->scale : f->in_scale[0] * w->scale;
+        ps_nn_fop_conv_init(f, &n->u.conv, w->scale, bs);
+    }
+}
+
+static int prepare_op_int(const ps_tfl_model *t, int i, nn_op *n, const ps_nn_options *opt,
+                          ps_error *err);
+
 static int prepare_op(const ps_tfl_model *t, int i, nn_op *n, const ps_nn_options *opt,
                       ps_error *err)
+{
+    int rc = prepare_op_int(t, i, n, opt, err);
+    if (rc == 0 && opt->armnn)
+        prep_float(t, i, n);
+    return rc;
+}
+
+static int prepare_op_int(const ps_tfl_model *t, int i, nn_op *n, const ps_nn_options *opt,
+                          ps_error *err)
 {
     prep p = {t, i, err};
     const ps_tfl_op *op = &t->ops[i];
@@ -549,13 +644,13 @@ static int prepare_op(const ps_tfl_model *t, int i, nn_op *n, const ps_nn_option
         n->in[n->nin++] = op->inputs[k];
     switch (op->code) {
     case PS_TFL_OP_CONV_2D:
-    case PS_TFL_OP_DEPTHWISE_CONV_2D: return prep_conv(&p, n, opt->requant_fp32);
+    case PS_TFL_OP_DEPTHWISE_CONV_2D: return prep_conv(&p, n, opt->xnnpack);
     case PS_TFL_OP_AVERAGE_POOL_2D: return prep_pool(&p, n);
-    case PS_TFL_OP_ADD: return prep_add(&p, n);
+    case PS_TFL_OP_ADD: return prep_add(&p, n, opt->xnnpack);
     case PS_TFL_OP_RESHAPE: return prep_reshape(&p, n);
     case PS_TFL_OP_SOFTMAX: return prep_softmax(&p, n, !opt->softmax_table);
     case PS_TFL_OP_RESIZE_BILINEAR: return prep_resize(&p, n);
-    case PS_TFL_OP_QUANTIZE: return prep_quantize(&p, n);
+    case PS_TFL_OP_QUANTIZE: return prep_quantize(&p, n, opt->xnnpack);
     case PS_TFL_OP_CONCATENATION: return prep_concat(&p, n);
     case PS_TFL_OP_ARG_MAX: return prep_argmax(&p, n);
     default: return op_fail(t, i, err, "is not supported");
@@ -753,6 +848,11 @@ void ps_nn_model_free(ps_nn_model *m)
         if (n->code == PS_TFL_OP_CONV_2D || n->code == PS_TFL_OP_DEPTHWISE_CONV_2D)
             ps_nn_conv_unpack(&n->u.conv);
         free(n->bias_copy);
+        if (n->f) {
+            free(n->f->w);
+            free(n->f->bias);
+            free(n->f);
+        }
     }
     free(m->ops);
     free(m->offset);
@@ -869,6 +969,39 @@ static void slice(const job *j, int task, size_t *b, size_t *e)
     *e = j->total * (size_t)(task + 1) / (size_t)j->ntasks;
 }
 
+/* The Arm NN arithmetic's share of task_fn. */
+static void float_task(const job *j, size_t b, size_t e, int ref)
+{
+    const nn_op *n = j->op;
+    const ps_nn_fop *f = n->f;
+    switch (n->code) {
+    case PS_TFL_OP_CONV_2D:
+        (ref ? ps_nn_fconv_ref : ps_nn_fconv)(&n->u.conv, f, j->in0, j->out, (int)b, (int)e);
+        break;
+    case PS_TFL_OP_DEPTHWISE_CONV_2D:
+        (ref ? ps_nn_fdw_ref : ps_nn_fdw)(&n->u.conv, f, j->in0, j->out, (int)b, (int)e);
+        break;
+    case PS_TFL_OP_ADD:
+        ps_nn_fadd(f, j->in0, j->in1, j->out, b, e);
+        break;
+    case PS_TFL_OP_AVERAGE_POOL_2D:
+        ps_nn_fpool(&n->u.pool, f, j->in0, j->out, (int)b, (int)e);
+        break;
+    case PS_TFL_OP_RESIZE_BILINEAR:
+        ps_nn_fresize(&n->u.resize, f, j->in0, j->out, (int)b, (int)e);
+        break;
+    case PS_TFL_OP_QUANTIZE:
+        ps_nn_frequant(f, j->in0, j->out, b, e);
+        break;
+    case PS_TFL_OP_ARG_MAX:
+        /* Dequantizing is monotonic: the integer argmax is Arm NN's. */
+        ps_nn_argmax_ref(&n->u.argmax, j->in0, j->out, b, e);
+        break;
+    default:
+        break;
+    }
+}
+
 static void task_fn(void *arg, int task, int thread)
 {
     const job *j = arg;
@@ -878,6 +1011,10 @@ static void task_fn(void *arg, int task, int thread)
     if (b >= e)
         return;
     int ref = j->ws->reference;
+    if (n->f) {
+        float_task(j, b, e, ref);
+        return;
+    }
     switch (n->code) {
     case PS_TFL_OP_CONV_2D: {
         const ps_nn_conv *c = &n->u.conv;
@@ -929,8 +1066,10 @@ static void run_split(ps_nn_workspace *ws, job *j, size_t total, double work)
     if (work < 20000 || nt == 1 || total < 2) {
         j->ntasks = 1;
     } else {
-        /* A few tasks per thread balance load if another process takes a core. */
-        size_t want = (size_t)nt * (work > 2e6 ? 4 : 1);
+        /* Several tasks per thread: if the OS takes a core away mid-run
+         * (the machine is shared), the others finish the unclaimed tasks
+         * and only the one task in hand is late. */
+        size_t want = (size_t)nt * (work > 2e5 ? 8 : 2);
         j->ntasks = (int)(want < total ? want : total);
     }
     ps_nn_threads_run(ws->threads, j->ntasks, task_fn, j);
@@ -947,12 +1086,10 @@ static void run_op(const ps_nn_model *m, ps_nn_workspace *ws, const nn_op *n)
         const ps_nn_conv *c = &n->u.conv;
         size_t pixels = (size_t)c->batches * c->out_h * c->out_w;
         double work = (double)pixels * c->out_c * c->K;
-        if (ws->reference) {
+        if (ws->reference || n->f) {
             run_split(ws, &j, (size_t)c->batches * c->out_h, work);
         } else if (pixels >= (size_t)16 * ws->nthreads) {
-            /* Whole 4-pixel tiles per task. */
-            job jj = j;
-            run_split(ws, &jj, pixels, work);
+            run_split(ws, &j, pixels, work);
         } else {
             j.split_n = 1;
             run_split(ws, &j, (size_t)(c->out_c + 15) / 16, work);
@@ -992,13 +1129,19 @@ static void run_op(const ps_nn_model *m, ps_nn_workspace *ws, const nn_op *n)
         memmove(j.out, j.in0, n->copy_bytes);
         break;
     case PS_TFL_OP_SOFTMAX:
-        ps_nn_softmax_ref(&n->u.softmax, j.in0, j.out);
+        if (n->f)
+            ps_nn_fsoftmax(&n->u.softmax, n->f, j.in0, j.out);
+        else
+            ps_nn_softmax_ref(&n->u.softmax, j.in0, j.out);
         break;
     case PS_TFL_OP_CONCATENATION: {
         const uint8_t *ins[PS_NN_MAX_CONCAT];
         for (int k = 0; k < n->u.concat.n; k++)
             ins[k] = tensor_ptr(m, ws, n->in[k]);
-        ps_nn_concat_ref(&n->u.concat, ins, j.out);
+        if (n->f)
+            ps_nn_fconcat(&n->u.concat, n->f, ins, j.out);
+        else
+            ps_nn_concat_ref(&n->u.concat, ins, j.out);
         break;
     }
     default:

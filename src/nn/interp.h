@@ -41,10 +41,22 @@ typedef struct ps_nn_options {
     int softmax_table;        /* 1: SOFTMAX through a float exp table, as TFLite's optimized
                                  uint8 kernel; 0 (default): the gemmlowp fixed-point exp of
                                  TFLite's reference kernel */
-    int requant_fp32;         /* 1: CONV_2D and DEPTHWISE_CONV_2D rescale in float32 with
-                                 round-to-nearest-even, as XNNPACK (the CPU delegate of
-                                 current TFLite runtimes) does; 0: TFLite's reference
-                                 fixed-point rescale (the default) */
+    int xnnpack;              /* 1: the arithmetic of XNNPACK, the CPU delegate of current
+                                 TFLite runtimes: CONV_2D and DEPTHWISE_CONV_2D rescale in
+                                 float32 with round-to-nearest-even, ADD uses 21-bit
+                                 multipliers, QUANTIZE a 1/256 multiplier.  With
+                                 softmax_table = 1 the outputs of the three picseek models
+                                 are byte-identical to LiteRT's (tests/data/litert).
+                                 0 (default): TFLite's reference fixed-point kernels.
+                                 Both are faithful uint8 executions; bytes differ by
+                                 rounding (a quantum here and there). */
+    int armnn;                /* 1: the arithmetic of Arm NN 20.08's CpuRef backend, which
+                                 computed shared/golden: every operator dequantizes to
+                                 float32, computes in float in Arm NN's summation order and
+                                 quantizes with round-half-away-from-zero; fused
+                                 activations are separate float clamps.  Overrides
+                                 xnnpack and softmax_table.  Slower than the integer
+                                 modes (float MACs, 8-16 lanes per AVX2 instruction). */
 } ps_nn_options;
 
 /* Prepare a parsed model; takes ownership of tfl (freed on failure too).

@@ -81,6 +81,10 @@ typedef struct ps_nn_add {
     int32_t in1_mult, in2_mult;
     int in1_shift, in2_shift;
     ps_nn_rq rq;              /* output multiplier, zero point, clamp */
+    /* XNNPACK's form: out = (bias + a * xa + b * xb) >> xshift, + zero point. */
+    int xnn;
+    int32_t xa, xb, xbias;
+    int xshift;
 } ps_nn_add;
 
 /* AVERAGE_POOL_2D. */
@@ -113,6 +117,9 @@ typedef struct ps_nn_requant {
     size_t count;
     int32_t in_zp;
     ps_nn_rq rq;
+    /* XNNPACK's form: ((x - in_zp) * xmult + 128) >> 8, + zero point. */
+    int xnn;
+    int32_t xmult;
 } ps_nn_requant;
 
 /* CONCATENATION of uint8 tensors along one axis. */
@@ -131,6 +138,79 @@ typedef struct ps_nn_argmax {
     size_t outer, axis, inner;
     int out64;                    /* int64 output, else int32 */
 } ps_nn_argmax;
+
+/* ---- Arm NN CpuRef's arithmetic (ops_armnn.c) ----------------------------
+ * The mode that reproduces Arm NN 20.08's reference backend, which computed
+ * the golden outputs: every operator dequantizes its inputs to float
+ * ((float)(q - zero_point) * scale), computes in float32 in Arm NN's loop
+ * order, and quantizes its result (clamp(round(v / scale) + zero_point),
+ * round half away from zero).  A fused activation is a separate float
+ * operator after that, as Arm NN's TFLite parser makes it: dequantize,
+ * clamp, quantize again.  Parameters are per operator, next to the integer
+ * ones (which still carry the shapes). */
+typedef struct ps_nn_fop {
+    float lut0[256], lut1[256]; /* dequantized values of inputs 0 and 1 */
+    float in_scale[PS_NN_MAX_CONCAT];
+    int32_t in_zp[PS_NN_MAX_CONCAT];
+    float out_scale;
+    int32_t out_zp;
+    int act;                    /* 1: clamp to [act_lo, act_hi] after quantizing */
+    float act_lo, act_hi;
+    float *w;                   /* conv: [k_h*k_w*in_c in Arm NN's order][ocp], padded
+                                   with zeros; depthwise: [k_h*k_w][out_c] (owned) */
+    float *bias;                /* out_c values (owned) */
+    int ocp;                    /* conv: out_c rounded up to 16 */
+    float beta;                 /* softmax */
+} ps_nn_fop;
+
+/* Quantize one float as Arm NN does (armnn::Quantize<uint8_t>). */
+static inline uint8_t ps_nn_fquant(float v, float scale, int32_t zp)
+{
+    float q = roundf(v / scale) + (float)zp;
+    q = q > 0.0f ? q : 0.0f;
+    q = q < 255.0f ? q : 255.0f;
+    return (uint8_t)q;
+}
+
+/* The output byte of an operator: quantize, then the fused activation. */
+static inline uint8_t ps_nn_fout(const ps_nn_fop *f, float v)
+{
+    uint8_t q = ps_nn_fquant(v, f->out_scale, f->out_zp);
+    if (!f->act)
+        return q;
+    float d = (float)((int32_t)q - f->out_zp) * f->out_scale;
+    d = d > f->act_lo ? d : f->act_lo; /* std::max(lo, d), then std::min(hi, .) */
+    d = d < f->act_hi ? d : f->act_hi;
+    return ps_nn_fquant(d, f->out_scale, f->out_zp);
+}
+
+/* Fill the weights and bias of a prepared conv/depthwise (c) from its
+ * tensors' scales; the caller owns f->w and f->bias. */
+void ps_nn_fop_conv_init(ps_nn_fop *f, const ps_nn_conv *c, float w_scale, float bias_scale);
+
+/* Slices as the integer kernels: conv/dw/pool/resize over output rows,
+ * add/requant over elements. "_ref" kernels are the literal scalar loops;
+ * ps_nn_fconv/ps_nn_fdw are the AVX2 forms, which must give identical bytes
+ * (each output's sum is formed in the same order, only several outputs at
+ * once). */
+void ps_nn_fconv_ref(const ps_nn_conv *p, const ps_nn_fop *f, const uint8_t *in, uint8_t *out,
+                     int r0, int r1);
+void ps_nn_fdw_ref(const ps_nn_conv *p, const ps_nn_fop *f, const uint8_t *in, uint8_t *out,
+                   int r0, int r1);
+void ps_nn_fconv(const ps_nn_conv *p, const ps_nn_fop *f, const uint8_t *in, uint8_t *out,
+                 int r0, int r1);
+void ps_nn_fdw(const ps_nn_conv *p, const ps_nn_fop *f, const uint8_t *in, uint8_t *out, int r0,
+               int r1);
+void ps_nn_fadd(const ps_nn_fop *f, const uint8_t *a, const uint8_t *b, uint8_t *out, size_t i0,
+                size_t i1);
+void ps_nn_fpool(const ps_nn_pool *p, const ps_nn_fop *f, const uint8_t *in, uint8_t *out,
+                 int r0, int r1);
+void ps_nn_fsoftmax(const ps_nn_softmax *p, const ps_nn_fop *f, const uint8_t *in, uint8_t *out);
+void ps_nn_fresize(const ps_nn_resize *p, const ps_nn_fop *f, const uint8_t *in, uint8_t *out,
+                   int r0, int r1);
+void ps_nn_frequant(const ps_nn_fop *f, const uint8_t *in, uint8_t *out, size_t i0, size_t i1);
+void ps_nn_fconcat(const ps_nn_concat *p, const ps_nn_fop *f, const uint8_t *const *in,
+                   uint8_t *out);
 
 /* ---- reference kernels (ops_ref.c) ---------------------------------------
  * conv, depthwise, pool, resize: slice over output rows (batch * out_h).

@@ -518,6 +518,10 @@ void ps_nn_dw_fast(const ps_nn_conv *p, const uint8_t *in, uint8_t *out, int r0,
 void ps_nn_add_fast(const ps_nn_add *p, const uint8_t *a, const uint8_t *b, uint8_t *out,
                     size_t i0, size_t i1)
 {
+    if (p->xnn) { /* small and rarely used: the plain loop */
+        ps_nn_add_ref(p, a, b, out, i0, i1);
+        return;
+    }
     const vrq r1 = vrq_make(p->in1_mult, p->in1_shift, 0, 0, 0);
     const vrq r2 = vrq_make(p->in2_mult, p->in2_shift, 0, 0, 0);
     const vrq ro = vrq_from(&p->rq);
@@ -537,6 +541,10 @@ void ps_nn_add_fast(const ps_nn_add *p, const uint8_t *a, const uint8_t *b, uint
 void ps_nn_requant_fast(const ps_nn_requant *p, const uint8_t *in, uint8_t *out, size_t i0,
                         size_t i1)
 {
+    if (p->xnn) {
+        ps_nn_requant_ref(p, in, out, i0, i1);
+        return;
+    }
     const vrq r = vrq_from(&p->rq);
     const __m256i zin = _mm256_set1_epi32(p->in_zp);
     size_t i = i0;

@@ -94,6 +94,15 @@ static inline uint8_t add_one(const ps_nn_add *p, int32_t a, int32_t b)
 void ps_nn_add_ref(const ps_nn_add *p, const uint8_t *a, const uint8_t *b, uint8_t *out,
                    size_t i0, size_t i1)
 {
+    if (p->xnn) {
+        for (size_t i = i0; i < i1; i++) {
+            /* The sum stays within int32: |xa|, |xb| < 2^21 (see interp.c). */
+            int32_t acc = p->xbias + (int32_t)a[i] * p->xa + (int32_t)b[i] * p->xb;
+            int32_t v = (acc >> p->xshift) + p->rq.zp; /* arithmetic shift: floor */
+            out[i] = (uint8_t)ps_q_clamp(v, p->rq.lo, p->rq.hi);
+        }
+        return;
+    }
     for (size_t i = i0; i < i1; i++)
         out[i] = add_one(p, a[i], b[i]);
 }
@@ -279,6 +288,13 @@ void ps_nn_resize_ref(const ps_nn_resize *p, const uint8_t *in, uint8_t *out, in
 void ps_nn_requant_ref(const ps_nn_requant *p, const uint8_t *in, uint8_t *out, size_t i0,
                        size_t i1)
 {
+    if (p->xnn) {
+        /* |(x - zp) * xmult| <= 255 * 32768: no overflow. */
+        const int32_t bias = (p->rq.zp << 8) - p->xmult * p->in_zp + 0x80;
+        for (size_t i = i0; i < i1; i++)
+            out[i] = (uint8_t)ps_q_clamp((bias + (int32_t)in[i] * p->xmult) >> 8, 0, 255);
+        return;
+    }
     for (size_t i = i0; i < i1; i++)
         out[i] = ps_nn_rq_apply(&p->rq, (int32_t)in[i] - p->in_zp);
 }

@@ -1,20 +1,28 @@
 /*
  * threads.c - fork-join worker pool (pthreads).
  *
- * Each run bumps a generation counter under the mutex and wakes the
- * workers; everyone (caller included) then claims task numbers from an
- * atomic counter until none are left, and the caller waits until every
- * worker has checked back in.  Workers spin briefly before sleeping, since
- * operators follow each other within microseconds during inference.
+ * A run publishes (function, argument, task count) under a new generation
+ * number and wakes the workers.  Tasks are claimed from one 64-bit ticket,
+ * generation in the high half and next task in the low half, by
+ * compare-and-swap: a worker that wakes late, after the run it was woken for
+ * has finished, fails to claim anything from the next generation and goes
+ * back to sleep.  The caller claims tasks too and then waits for the count
+ * of *finished tasks*, not for every worker to check in, so a worker that
+ * the OS has not yet scheduled (the machine is shared) never delays a run;
+ * only a task already claimed can.  Waits spin briefly before sleeping,
+ * since operators follow each other within microseconds.
  */
 #include "nn/threads.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "core/buf.h"
+
+#define SPINS 1000
 
 typedef struct worker {
     ps_nn_threads *pool;
@@ -26,24 +34,34 @@ struct ps_nn_threads {
     pthread_t *tids;
     worker *workers;
     pthread_mutex_t mu;
-    pthread_cond_t wake, done;
-    atomic_uint generation;
-    atomic_int busy;    /* workers still in the current run */
-    atomic_int waiting; /* the caller sleeps on `done` */
+    pthread_cond_t wake, done_cv;
+    _Atomic uint64_t ticket; /* generation << 32 | next task */
+    atomic_int done;         /* tasks finished in the current generation */
     int stop;
+    /* The current run; written under mu before the ticket is published. */
+    uint32_t gen;
     ps_nn_task_fn fn;
     void *arg;
     int ntasks;
-    atomic_int next;
 };
 
-static void run_tasks(ps_nn_threads *t, int thread)
+/* Claim and run tasks of generation `gen` until none are left. */
+static void run_tasks(ps_nn_threads *t, uint32_t gen, ps_nn_task_fn fn, void *arg, int ntasks,
+                      int thread)
 {
+    uint64_t cur = atomic_load(&t->ticket);
     for (;;) {
-        int task = atomic_fetch_add(&t->next, 1);
-        if (task >= t->ntasks)
-            break;
-        t->fn(t->arg, task, thread);
+        if ((uint32_t)(cur >> 32) != gen || (int)(uint32_t)cur >= ntasks)
+            return;
+        if (!atomic_compare_exchange_weak(&t->ticket, &cur, cur + 1))
+            continue; /* cur was reloaded */
+        fn(arg, (int)(uint32_t)cur, thread);
+        if (atomic_fetch_add(&t->done, 1) + 1 == ntasks && thread != 0) {
+            pthread_mutex_lock(&t->mu);
+            pthread_cond_signal(&t->done_cv);
+            pthread_mutex_unlock(&t->mu);
+        }
+        cur = atomic_load(&t->ticket);
     }
 }
 
@@ -51,27 +69,24 @@ static void *worker_main(void *p)
 {
     worker *w = p;
     ps_nn_threads *t = w->pool;
-    unsigned seen = 0;
+    uint32_t seen = 0;
     for (;;) {
-        /* Spin a little for the next generation before blocking. */
-        for (int i = 0; i < 1000 && atomic_load(&t->generation) == seen; i++)
+        for (int i = 0; i < SPINS && (uint32_t)(atomic_load(&t->ticket) >> 32) == seen; i++)
             __builtin_ia32_pause();
         pthread_mutex_lock(&t->mu);
-        while (atomic_load(&t->generation) == seen && !t->stop)
+        while (t->gen == seen && !t->stop)
             pthread_cond_wait(&t->wake, &t->mu);
         if (t->stop) {
             pthread_mutex_unlock(&t->mu);
             return NULL;
         }
-        seen = atomic_load(&t->generation);
+        uint32_t gen = t->gen;
+        ps_nn_task_fn fn = t->fn;
+        void *arg = t->arg;
+        int ntasks = t->ntasks;
         pthread_mutex_unlock(&t->mu);
-        run_tasks(t, w->index);
-        /* The caller usually spins for this; it sleeps only on long waits. */
-        if (atomic_fetch_sub(&t->busy, 1) == 1 && atomic_load(&t->waiting)) {
-            pthread_mutex_lock(&t->mu);
-            pthread_cond_signal(&t->done);
-            pthread_mutex_unlock(&t->mu);
-        }
+        seen = gen;
+        run_tasks(t, gen, fn, arg, ntasks, w->index);
     }
 }
 
@@ -81,11 +96,9 @@ ps_nn_threads *ps_nn_threads_new(int nthreads)
     t->n = nthreads < 1 ? 1 : nthreads;
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->wake, NULL);
-    pthread_cond_init(&t->done, NULL);
-    atomic_init(&t->generation, 0);
-    atomic_init(&t->next, 0);
-    atomic_init(&t->busy, 0);
-    atomic_init(&t->waiting, 0);
+    pthread_cond_init(&t->done_cv, NULL);
+    atomic_init(&t->ticket, 0);
+    atomic_init(&t->done, 0);
     if (t->n > 1) {
         t->tids = ps_xcalloc((size_t)t->n - 1, sizeof *t->tids);
         t->workers = ps_xcalloc((size_t)t->n - 1, sizeof *t->workers);
@@ -114,7 +127,7 @@ void ps_nn_threads_free(ps_nn_threads *t)
         pthread_join(t->tids[i], NULL);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->wake);
-    pthread_cond_destroy(&t->done);
+    pthread_cond_destroy(&t->done_cv);
     free(t->tids);
     free(t->workers);
     free(t);
@@ -135,23 +148,23 @@ void ps_nn_threads_run(ps_nn_threads *t, int ntasks, ps_nn_task_fn fn, void *arg
         return;
     }
     pthread_mutex_lock(&t->mu);
+    uint32_t gen = ++t->gen;
+    if (gen == 0)
+        gen = ++t->gen; /* 0 is the workers' initial "seen" value */
     t->fn = fn;
     t->arg = arg;
     t->ntasks = ntasks;
-    atomic_store(&t->next, 0);
-    atomic_store(&t->busy, t->n - 1);
-    atomic_store(&t->waiting, 0);
-    atomic_fetch_add(&t->generation, 1);
+    atomic_store(&t->done, 0);
+    atomic_store(&t->ticket, (uint64_t)gen << 32);
     pthread_cond_broadcast(&t->wake);
     pthread_mutex_unlock(&t->mu);
-    run_tasks(t, 0);
-    for (int i = 0; i < 1000 && atomic_load(&t->busy) > 0; i++)
+    run_tasks(t, gen, fn, arg, ntasks, 0);
+    for (int i = 0; i < SPINS && atomic_load(&t->done) < ntasks; i++)
         __builtin_ia32_pause();
-    if (atomic_load(&t->busy) > 0) {
+    if (atomic_load(&t->done) < ntasks) {
         pthread_mutex_lock(&t->mu);
-        atomic_store(&t->waiting, 1);
-        while (atomic_load(&t->busy) > 0)
-            pthread_cond_wait(&t->done, &t->mu);
+        while (atomic_load(&t->done) < ntasks)
+            pthread_cond_wait(&t->done_cv, &t->mu);
         pthread_mutex_unlock(&t->mu);
     }
 }
