@@ -916,58 +916,8 @@ TEST(access_log)
     free(log);
 }
 
-/* ---- a stand-in server for the browser test, until the real engine ----- */
-
-static int serve_fixture(const char *dir)
+int main(void)
 {
-    /* photos: every *.jpg of dir, tagged with words in turn; every 5th is
-     * restricted */
-    static const char *const words[] = {"dog beach run", "dog grass play", "people street bicycle",
-                                        "mountain snow", "dog water swim", "man bicycle road"};
-    fake_backend f = {0};
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "ls '%s' | grep -i '\\.jpg$' | sort | head -n 40", dir);
-    FILE *ls = popen(cmd, "r");
-    char name[512];
-    while (ls && fgets(name, sizeof name, ls) && f.n < FAKE_MAX_PHOTOS) {
-        name[strcspn(name, "\n")] = '\0';
-        char *p = ps_path_join(dir, name);
-        fake_add(&f, (int64_t)f.n + 1, p, f.n % 5 == 3, words[f.n % 6]);
-        free(p);
-    }
-    if (ls)
-        pclose(ls);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    ps_server_config cfg;
-    ps_server_config_init(&cfg);
-    cfg.port = 0;
-    cfg.access_log = stderr;
-    ps_server_backend be = fake_backend_iface(&f);
-    be.thumbnail = NULL; /* real thumbnails: the server's default, image/encode.h */
-    ps_error err;
-    ps_server *s = ps_server_start(&cfg, &be, &err);
-    if (!s) {
-        fprintf(stderr, "serve: %s\n", err.msg);
-        fake_free(&f);
-        return 1;
-    }
-    printf("listening on http://127.0.0.1:%d/ (%zu photos)\n", ps_server_port(s), f.n);
-    fflush(stdout);
-    int sig;
-    sigwait(&set, &sig);
-    ps_server_stop(s);
-    fake_free(&f);
-    return 0;
-}
-
-int main(int argc, char **argv)
-{
-    if (argc == 3 && strcmp(argv[1], "--serve") == 0)
-        return serve_fixture(argv[2]);
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
     const char *tmp = getenv("PICSEEK_TEST_TMP");

@@ -3,7 +3,7 @@
 # two photos whose captions are about children, hence restricted), indexed
 # into $tmp/index.db, served on a free loopback port.
 #
-#   serve_index              build the index (once per test folder)
+#   serve_index              build (or bring up to date) the index
 #   serve_start [ARGS...]    start the server; sets SERVE_URL and SERVE_PID
 #   serve_stop [SIGNAL]      stop it (default TERM); returns its exit status
 #
@@ -19,19 +19,18 @@ SERVE_PID=""
 serve_index() {
   local data=${PICSEEK_SHARED:?PICSEEK_SHARED must name the folder holding dataset/}/dataset
   local dir=$tmp/photos
-  if [ -f "$SERVE_DB" ] && [ -f "$tmp/index.done" ]; then return 0; fi
-  rm -rf "$dir" "$SERVE_DB" "$SERVE_DB"-wal "$SERVE_DB"-shm
+  # Incremental: a re-run reads only what changed (cp -p keeps the times).
+  rm -rf "$dir"
   mkdir -p "$dir"
   local p
   for p in "${SERVE_PHOTOS[@]}"; do
-    cp "$data/test_images/$p" "$dir/" || return 1
+    cp -p "$data/test_images/$p" "$dir/" || return 1
   done
   # their captions only: two of the photos get restricted by the content rule
   { head -n 1 "$data/test_queries.csv"
     grep -F -f <(printf '|%s\n' "${SERVE_PHOTOS[@]}") "$data/test_queries.csv"; } >"$tmp/captions.csv"
   "$bin" index "$dir" --db "$SERVE_DB" --captions "$tmp/captions.csv" --quiet >"$tmp/index.out" 2>&1 \
     || { echo "serve_index: picseek index failed:"; cat "$tmp/index.out"; return 1; }
-  touch "$tmp/index.done"
 }
 
 serve_start() {
