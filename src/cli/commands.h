@@ -11,3 +11,4 @@ PS_CMD(embed_text, "Show how a search text is read: words, lemmas, weights, vect
 PS_CMD(score, "Score one photo for a text and show the image classes behind the score")
 PS_CMD(eval, "Evaluate search quality on the dataset (zero-shot retrieval, learned models)")
 PS_CMD(train, "Learn the relevance model and the content classifier, write the model file")
+PS_CMD(serve, "Serve the search page and its JSON API over HTTP")
