@@ -369,6 +369,17 @@ int cmd_index(int argc, char **argv)
         ps_index_summary_free(&s);
         return cli_fail(CMD, &err);
     }
+    /* Photos no caption describes: the trained content classifier decides
+     * (favouring recall), when a trained model exists. */
+    long long checked = 0, classified = 0;
+    int crc = cli_content_classify(db, &checked, &classified, &err);
+    if (crc < 0) {
+        ps_index_summary_free(&s);
+        return cli_fail(CMD, &err);
+    }
+    if (crc == 0 && !json)
+        fprintf(stderr, "Content classifier: %lld of %lld photos without captions restricted.\n",
+                classified, checked);
     for (size_t i = 0; json && i < s.nproblems; i++) /* the text summary lists them */
         cli_warn(CMD, "%s", s.problems[i]);
     ps_buf out = {0};

@@ -10,12 +10,15 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/file.h"
 #include "core/paths.h"
 #include "image/decode.h"
 #include "image/resize.h"
 #include "index/store.h"
 #include "nn/extract.h"
 #include "policy/policy.h"
+#include "score/content.h"
+#include "score/learned.h"
 #include "score/zeroshot.h"
 
 struct cli_extractor {
@@ -101,6 +104,58 @@ int cli_extract(void *ctx, int worker, const char *path, const unsigned char *da
     return rc == 0 ? 0 : PS_EXTRACT_FATAL;
 }
 
+char *cli_model_path(void)
+{
+    const char *env = getenv("PICSEEK_MODEL");
+    if (env && *env)
+        return strcmp(env, "none") == 0 ? NULL : ps_xstrdup(env);
+    ps_error err;
+    char *path = ps_learned_default_path(&err);
+    if (path && !ps_is_file(path)) {
+        free(path);
+        path = NULL;
+    }
+    return path;
+}
+
+int cli_content_classify(const char *db, long long *checked, long long *restricted, ps_error *err)
+{
+    *checked = *restricted = 0;
+    char *path = cli_model_path();
+    if (!path)
+        return 1;
+    ps_learned_model m;
+    int rc = ps_learned_load(path, &m, err);
+    free(path);
+    if (rc != 0)
+        return -1;
+    ps_store *st = ps_store_open(db, PS_STORE_OPEN, cli_db_wait_ms(), err);
+    int64_t *ids = NULL;
+    size_t n = 0;
+    rc = -1;
+    if (st && ps_store_uncaptioned_photos(st, &ids, &n, err) == 0 && ps_store_begin(st, err) == 0) {
+        rc = 0;
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            ps_features f;
+            float p;
+            int on = 0;
+            rc = ps_store_load_features(st, ids[i], &f, err);
+            if (rc == 0) {
+                on = ps_content_classify(&m.content, &f, &p) == 1;
+                rc = ps_store_set_classifier_flag(st, ids[i], on, err);
+            }
+            *restricted += on;
+            (*checked)++;
+        }
+        if (rc == 0)
+            rc = ps_store_commit(st, err);
+    }
+    free(ids);
+    ps_store_close(st);
+    ps_learned_free(&m);
+    return rc;
+}
+
 ps_scorer *cli_scorer_open(const char *models_dir, ps_error *err)
 {
     /* The zero-shot score (score/zeroshot.h): WordNet, GloVe, the IDF table
@@ -111,7 +166,12 @@ ps_scorer *cli_scorer_open(const char *models_dir, ps_error *err)
     ps_zs_config cfg;
     ps_zs_config_default(&cfg);
     cfg.models_dir = dir;
-    ps_scorer *s = ps_zeroshot_scorer_new(&cfg, err);
+    char *model = cli_model_path();
+    ps_scorer *s = model ? ps_learned_scorer_new(model, &cfg, err) : ps_zeroshot_scorer_new(&cfg, err);
+    if (!s && model)
+        ps_error_prefix(err, "cannot use the trained model %s (set PICSEEK_MODEL=none to search "
+                        "with the zero-shot score)", model);
+    free(model);
     free(dir);
     return s;
 }

@@ -25,8 +25,22 @@ void cli_extractor_free(cli_extractor *x);
 int cli_extract(void *ctx, int worker, const char *path, const unsigned char *data, size_t len,
                 ps_features *out, ps_error *err);
 
-/* The default scorer (caller frees with ps_scorer_free). */
+/* The scorer search uses (caller frees with ps_scorer_free): the learned
+ * model when a model file exists (cli_model_path), else the zero-shot
+ * score. */
 ps_scorer *cli_scorer_open(const char *models_dir, ps_error *err);
+
+/* The trained model file to use: $PICSEEK_MODEL, else <cache>/model.psm
+ * (what `picseek train` writes by default).  NULL when there is none, or
+ * when $PICSEEK_MODEL is "none" (zero-shot only).  Caller frees. */
+char *cli_model_path(void);
+
+/* Let the trained model's content classifier decide for the indexed photos
+ * no caption describes: set or clear their classifier restriction.
+ * Returns 1 when there is no trained model (nothing done), 0 on success
+ * with *checked photos looked at and *restricted of them restricted, -1 on
+ * error. */
+int cli_content_classify(const char *db, long long *checked, long long *restricted, ps_error *err);
 
 /* The content rule: a loaded policy behind a ps_rule. */
 typedef struct cli_rule {

@@ -631,6 +631,35 @@ int ps_store_caption_counts(ps_store *st, const char *source, size_t *n, size_t 
     return 0;
 }
 
+int ps_store_uncaptioned_photos(ps_store *st, int64_t **ids, size_t *n, ps_error *err)
+{
+    *ids = NULL;
+    *n = 0;
+    sqlite3_stmt *s;
+    if (prepare(st, &s,
+                "SELECT p.id FROM photos p WHERE p.status=0 AND NOT EXISTS"
+                " (SELECT 1 FROM captions c WHERE c.photo_name = p.name) ORDER BY p.id",
+                err))
+        return -1;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            *ids = ps_xrealloc(*ids, cap * sizeof **ids);
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+        return store_fail(st, rc, "listing photos without captions", err);
+    }
+    return 0;
+}
+
 int ps_store_each_photo(ps_store *st, const char *scorer, ps_store_photo_fn fn, void *ctx,
                         ps_error *err)
 {

@@ -123,6 +123,10 @@ int ps_store_set_classifier_flag(ps_store *st, int64_t id, int on, ps_error *err
 int ps_store_put_caption(ps_store *st, const char *caption_id, const char *photo_name,
                          const char *text, int blocked, const char *source, ps_error *err);
 int ps_store_refresh_restrictions(ps_store *st, ps_error *err);
+/* Ids of the ok photos no imported caption describes (by file name): the
+ * photos the content classifier decides for.  *ids is malloc'd (caller
+ * frees). */
+int ps_store_uncaptioned_photos(ps_store *st, int64_t **ids, size_t *n, ps_error *err);
 /* Captions imported from `source`, and how many of them are blocked. */
 int ps_store_caption_counts(ps_store *st, const char *source, size_t *n, size_t *blocked, ps_error *err);
 
