@@ -150,8 +150,23 @@ TEST(model_file_checks)
     ps_modelfile_free(&h);
     ps_buf_free(&other);
 
+    /* The content classifier alone, as the index loads it. */
+    char *path = tmp_path("content.psm");
+    CHECK_INT(ps_learned_save(&m, path, &err), 0);
+    ps_content_model cm;
+    CHECK_INT(ps_learned_load_content(path, &cm, &err), 0);
+    CHECK_NEAR(cm.threshold, m.content.threshold, 0);
+    for (size_t i = 0; i < S.n_photos; i += 50) {
+        float a, b;
+        CHECK_INT(ps_content_classify(&cm, &S.features[i], &a),
+                  ps_content_classify(&m.content, &S.features[i], &b));
+        CHECK_NEAR(a, b, 0);
+    }
+    ps_content_free(&cm);
+    free(path);
+
     /* Trained with another zero-shot score: refused by the scorer. */
-    char *path = tmp_path("other-zs.psm");
+    path = tmp_path("other-zs.psm");
     m.zs_hash ^= 1;
     CHECK_INT(ps_learned_save(&m, path, &err), 0);
     ps_scorer *sc = ps_learned_scorer_new(path, NULL, &err);

@@ -246,6 +246,26 @@ int ps_learned_load(const char *path, ps_learned_model *m, ps_error *err)
     return rc;
 }
 
+int ps_learned_load_content(const char *path, ps_content_model *out, ps_error *err)
+{
+    memset(out, 0, sizeof *out);
+    ps_modelfile f;
+    if (ps_modelfile_load(path, PS_LEARNED_KIND, &f, err) != 0)
+        return -1;
+    double fmt;
+    int rc = -1;
+    if (ps_modelfile_scalar(&f, "format", &fmt, err) == 0) {
+        if (fmt != PS_LEARNED_FORMAT)
+            ps_errorf(err, "%s: byte offset %zu: model format %g; this picseek reads format %d: "
+                           "train a new model with `picseek train`", path,
+                      ps_modelfile_find(&f, "format")->offset, fmt, PS_LEARNED_FORMAT);
+        else
+            rc = ps_content_get(out, &f, "content.", err);
+    }
+    ps_modelfile_free(&f);
+    return rc;
+}
+
 int ps_learned_check(const ps_learned_model *m, const ps_zeroshot *z, const char *source,
                      ps_error *err)
 {

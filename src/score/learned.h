@@ -104,6 +104,11 @@ int ps_learned_parse(const void *data, size_t len, const char *source, ps_learne
 int ps_learned_load(const char *path, ps_learned_model *out, ps_error *err);
 void ps_learned_free(ps_learned_model *m);
 
+/* Only the content classifier of a model file, for the index (which
+ * needs no query pipeline): the file is checked (checksum, kind, format)
+ * like ps_learned_load.  Free with ps_content_free. */
+int ps_learned_load_content(const char *path, ps_content_model *out, ps_error *err);
+
 /* Check that a model fits an open zero-shot score (same score, same
  * dimensions); the error says to retrain. */
 int ps_learned_check(const ps_learned_model *m, const ps_zeroshot *z, const char *source,
