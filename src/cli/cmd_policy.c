@@ -62,30 +62,6 @@ static void help(void)
         PS_POLICY_MAX_MATCHES);
 }
 
-static char *read_stdin(size_t *len, ps_error *err)
-{
-    ps_buf b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
-        if (b.len + n > STDIN_MAX_BYTES) {
-            ps_buf_free(&b);
-            ps_errorf(err, "standard input: more than %u bytes", STDIN_MAX_BYTES);
-            return NULL;
-        }
-        ps_buf_append(&b, chunk, n);
-    }
-    if (ferror(stdin)) {
-        ps_buf_free(&b);
-        ps_errorf(err, "standard input: read error");
-        return NULL;
-    }
-    *len = b.len;
-    if (!b.data)
-        return ps_xstrdup("");
-    return ps_buf_steal(&b);
-}
-
 static int check(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -116,7 +92,7 @@ static int check(int argc, char **argv)
     char *owned = NULL;
     size_t len;
     if (strcmp(arg, "-") == 0) {
-        owned = read_stdin(&len, &err);
+        owned = cli_read_stdin(STDIN_MAX_BYTES, &len, &err);
         if (!owned)
             return cli_fail("policy", &err);
         arg = owned;
