@@ -12,10 +12,9 @@
 #include "core/buf.h"
 #include "core/file.h"
 #include "core/paths.h"
-#include "image/decode.h"
-#include "image/resize.h"
 #include "index/store.h"
 #include "nn/extract.h"
+#include "nn/photo.h"
 #include "policy/policy.h"
 #include "score/content.h"
 #include "score/learned.h"
@@ -82,25 +81,12 @@ int cli_extract(void *ctx, int worker, const char *path, const unsigned char *da
     if (!x->ws[worker])
         x->ws[worker] = ps_extractor_workspace(x->x, 1);
 
-    /* One decode feeds both inputs; the 2x margin keeps the reduced decode
-     * faithful to the full-size resize the models were evaluated on
-     * (image/resize.h). */
-    ps_decode_opts o;
-    ps_decode_opts_init(&o);
-    o.min_short_side = 513 * PS_SQUARE_OVERSAMPLE;
-    ps_image img = {0};
-    ps_image_info info;
-    if (ps_image_decode(data, len, path, &o, &img, &info, err) != 0)
-        return PS_EXTRACT_SKIP; /* corrupt, truncated, too large: err says which */
-    unsigned char *in224 = ps_xmalloc(224 * 224 * 3), *in513 = ps_xmalloc(513 * 513 * 3);
-    ps_image_center_square(&img, &info, 224, in224);
-    ps_image_center_square(&img, &info, 513, in513);
-    ps_image_free(&img);
-    int rc = ps_extract(x->x, x->ws[worker], in224, in513, out, err);
-    free(in224);
-    free(in513);
-    /* The inputs are well-formed tensors, so a failure here is the
-     * models' or the machine's, not the photo's: stop the run. */
+    /* A photo that does not decode is skipped (err says why); a failure of
+     * the models on well-formed inputs is theirs or the machine's, not the
+     * photo's: stop the run. */
+    int rc = ps_photo_features(x->x, x->ws[worker], data, len, path, out, err);
+    if (rc == PS_PHOTO_UNREADABLE)
+        return PS_EXTRACT_SKIP;
     return rc == 0 ? 0 : PS_EXTRACT_FATAL;
 }
 

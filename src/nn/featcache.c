@@ -198,7 +198,7 @@ int ps_feature_source_get(ps_feature_source *s, const char *path, ps_features *o
         }
         s->ws = ps_extractor_workspace(s->x, s->threads);
     }
-    int rc = ps_photo_features(s->x, s->ws, data, len, path, out, err);
+    int rc = ps_photo_features(s->x, s->ws, data, len, path, out, err) == 0 ? 0 : -1;
     free(data);
     if (rc == 0)
         rc = ps_featcache_put(s->cache_dir, hex, out, err);

@@ -42,7 +42,7 @@ int ps_photo_features(const ps_extractor *x, ps_extractor_ws *w, const void *dat
     ps_image img = {0};
     ps_image_info info;
     if (ps_image_decode(data, len, name, &o, &img, &info, err))
-        return -1;
+        return PS_PHOTO_UNREADABLE;
     int rc = from_image(x, w, &img, &info, name, out, err);
     ps_image_free(&img);
     return rc;

@@ -19,7 +19,13 @@
 #include "nn/extract.h"
 #include "nn/features.h"
 
-/* `len` bytes of a JPEG, PNG or WebP photo; `name` prefixes messages. */
+/* Returned when the bytes are not a photo picseek can decode (corrupt,
+ * truncated, too large, another format): the photo's problem, not the
+ * models'.  Other failures return -1. */
+#define PS_PHOTO_UNREADABLE (-2)
+
+/* `len` bytes of a JPEG, PNG or WebP photo; `name` prefixes messages.
+ * Returns 0, PS_PHOTO_UNREADABLE or -1. */
 int ps_photo_features(const ps_extractor *x, ps_extractor_ws *w, const void *data, size_t len,
                       const char *name, ps_features *out, ps_error *err);
 /* The photo file at `path` ("path: reason" on failure). */
