@@ -276,6 +276,27 @@ static int split_lines(char *data, size_t len, char **lines, int max)
     return n;
 }
 
+/* The next line of a data file that is neither blank nor a '#' comment,
+ * NUL-terminated in place with its CR removed; NULL at the end.  *line
+ * counts every line read, for messages. */
+static char *next_data_line(char **p, char *end, int *line)
+{
+    while (*p < end) {
+        char *s = *p;
+        char *nl = memchr(s, '\n', (size_t)(end - s));
+        if (nl)
+            *nl = '\0';
+        *p = nl ? nl + 1 : end;
+        (*line)++;
+        size_t l = strlen(s);
+        if (l && s[l - 1] == '\r')
+            s[--l] = '\0';
+        if (l != 0 && s[0] != '#')
+            return s;
+    }
+    return NULL;
+}
+
 static char *read_text(const char *dir, const char *name, size_t *len, char **path_out,
                        ps_error *err)
 {
@@ -451,18 +472,8 @@ static int load_voc(ps_bridge *b, const char *models_dir, const char *voc_path, 
     if (!data)
         goto out;
     char *p = data, *end = data + len;
-    while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (nl)
-            *nl = '\0';
-        char *s = p;
-        p = nl ? nl + 1 : end;
-        line++;
-        size_t l = strlen(s);
-        if (l && s[l - 1] == '\r')
-            s[--l] = '\0';
-        if (l == 0 || s[0] == '#')
-            continue;
+    char *s;
+    while ((s = next_data_line(&p, end, &line)) != NULL) {
         char *f[5];
         if (split_tabs(s, f, 4) != 4) {
             ps_errorf(err, "%s:%d: expected 4 tab-separated fields: name, label, GloVe words, "
@@ -537,18 +548,8 @@ static int load_imagenet_words(const ps_bridge *b, const char *path_opt, char **
     if (!data)
         goto out;
     char *p = data, *end = data + len;
-    while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (nl)
-            *nl = '\0';
-        char *s = p;
-        p = nl ? nl + 1 : end;
-        line++;
-        size_t l = strlen(s);
-        if (l && s[l - 1] == '\r')
-            s[--l] = '\0';
-        if (l == 0 || s[0] == '#')
-            continue;
+    char *s;
+    while ((s = next_data_line(&p, end, &line)) != NULL) {
         char *f[5];
         int nf = split_tabs(s, f, 4);
         if (nf == 4 && f[3][0] == '#') /* a trailing comment */
