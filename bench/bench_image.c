@@ -10,7 +10,9 @@
  *
  * For every photo (dotfiles skipped) and each mode it takes the best of
  * `repeats` runs of ps_image_load_square (file read + decode + crop +
- * resize), then prints the mean and median over photos.
+ * resize), then prints the mean and median over photos.  Last, the cost the
+ * colour shares add to feature extraction (image/color.h): both regions of
+ * the 513-pixel square, as nn/extract does.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 
 #include "core/buf.h"
 #include "core/file.h"
+#include "image/color.h"
 #include "image/decode.h"
 #include "image/resize.h"
 
@@ -102,6 +105,34 @@ int main(int argc, char **argv)
                    ok ? t[ok / 2] * 1e3 : 0, sum * 1e3);
         }
     }
+    /* Colour shares of all pixels and of a half selected (a stand-in for
+     * DeepLab's foreground), best of `repeats`. */
+    unsigned char *sel = ps_xmalloc(513 * 513);
+    for (int i = 0; i < 513 * 513; i++)
+        sel[i] = (unsigned char)(i % 513 >= 256);
+    double sum = 0;
+    int ok = 0;
+    for (int i = 0; i < n; i++) {
+        ps_error err;
+        if (ps_image_load_square(paths[i], 513, NULL, out, &err) != 0)
+            continue;
+        double best = 1e9;
+        for (int r = 0; r < repeats; r++) {
+            float shares[2][PS_COLORS];
+            double t0 = now();
+            ps_color_shares(out, 513 * 513, NULL, shares[0]);
+            ps_color_shares(out, 513 * 513, sel, shares[1]);
+            double dt = now() - t0;
+            if (dt < best)
+                best = dt;
+        }
+        t[ok++] = best;
+        sum += best;
+    }
+    qsort(t, (size_t)ok, sizeof *t, cmp_double);
+    printf("513 px  colour shares (2 regions) photos %3d  mean %6.2f ms  median %6.2f ms\n", ok,
+           ok ? sum / ok * 1e3 : 0, ok ? t[ok / 2] * 1e3 : 0);
+    free(sel);
     for (int i = 0; i < n; i++)
         free(paths[i]);
     free(paths);

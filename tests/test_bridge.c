@@ -390,7 +390,7 @@ TEST(score_is_a_dot_product_and_explains_itself)
         ps_zs_explanation ex;
         CHECK_INT(ps_zeroshot_explain(z, &q, &f, 10, &ex, &err), 0);
         CHECK_NEAR(ex.raw, raw[t], 1e-5);
-        CHECK_NEAR(ex.classes_part + ex.vector_part, ex.raw, 1e-5);
+        CHECK_NEAR(ex.classes_part + ex.colors_part + ex.vector_part, ex.raw, 1e-5);
         CHECK_NEAR(ex.score, ps_zeroshot_calibrate(ex.raw), 1e-6);
         float sum = 0;
         for (size_t i = 0; i < ex.n; i++) {
@@ -435,6 +435,93 @@ TEST(score_is_a_dot_product_and_explains_itself)
     free(pe);
 }
 
+/* The query's colour words against the photo's colour shares. */
+static float raw_score(ps_zeroshot *z, const char *text, const ps_features *f)
+{
+    size_t dim = ps_zeroshot_dim(z);
+    float *qe = ps_xmalloc(dim * sizeof *qe), *pe = ps_xmalloc(dim * sizeof *pe);
+    ps_error err;
+    float r = -1e30f;
+    if (ps_zeroshot_embed_query(z, text, strlen(text), qe, &err) == 0) {
+        ps_zeroshot_embed_photo(z, f, pe);
+        r = dot(qe, pe, dim);
+    }
+    free(qe);
+    free(pe);
+    return r;
+}
+
+TEST(colour_words_match_the_foreground_colours)
+{
+    NEED_ZS(z);
+    /* Two dogs alike but for colour: a black one on white snow, a white one
+     * on black tarmac. */
+    ps_features black, white;
+    dog_photo(z, &black);
+    dog_photo(z, &white);
+    black.colors[PS_COLOR_FOREGROUND][PS_COLOR_BLACK] = 0.8f;
+    black.colors[PS_COLOR_FOREGROUND][PS_COLOR_BROWN] = 0.2f;
+    black.colors[PS_COLOR_ALL][PS_COLOR_WHITE] = 0.7f;
+    black.colors[PS_COLOR_ALL][PS_COLOR_BLACK] = 0.3f;
+    white.colors[PS_COLOR_FOREGROUND][PS_COLOR_WHITE] = 1.0f;
+    white.colors[PS_COLOR_ALL][PS_COLOR_BLACK] = 0.7f;
+    white.colors[PS_COLOR_ALL][PS_COLOR_WHITE] = 0.3f;
+    CHECK(raw_score(z, "a black dog", &black) > raw_score(z, "a black dog", &white));
+    CHECK(raw_score(z, "a white dog", &white) > raw_score(z, "a white dog", &black));
+    /* Without a colour word, colours change nothing. */
+    CHECK_NEAR(raw_score(z, "a dog", &black), raw_score(z, "a dog", &white), 1e-6);
+    /* Synonyms: grey is gray. */
+    ps_features gray;
+    dog_photo(z, &gray);
+    gray.colors[PS_COLOR_FOREGROUND][PS_COLOR_GRAY] = 1.0f;
+    CHECK(raw_score(z, "a grey dog", &gray) > raw_score(z, "a grey dog", &white));
+
+    /* Less than 1% foreground: the colours of all pixels count ("a green
+     * field"). */
+    ps_features field;
+    memset(&field, 0, sizeof field);
+    field.voc_area[0] = 0.995f;
+    field.voc_area[15] = 0.005f;
+    field.colors[PS_COLOR_ALL][PS_COLOR_GREEN] = 0.9f;
+    field.colors[PS_COLOR_FOREGROUND][PS_COLOR_BLUE] = 1.0f;
+    ps_features sea = field;
+    sea.colors[PS_COLOR_ALL][PS_COLOR_GREEN] = 0;
+    sea.colors[PS_COLOR_ALL][PS_COLOR_BLUE] = 0.9f;
+    CHECK(raw_score(z, "a green field", &field) > raw_score(z, "a green field", &sea));
+
+    /* The explanation names the colour, the word and the region. */
+    ps_query q;
+    ps_error err;
+    const char *text = "a black dog";
+    CHECK_INT(ps_query_parse(ps_zeroshot_query_model(z), text, strlen(text), &q, &err), 0);
+    ps_zs_explanation ex;
+    CHECK_INT(ps_zeroshot_explain(z, &q, &black, 10, &ex, &err), 0);
+    CHECK(ex.colors_part > 0);
+    CHECK_NEAR(ex.classes_part + ex.colors_part + ex.vector_part, ex.raw, 1e-5);
+    int found = 0;
+    for (size_t i = 0; i < ex.n; i++) {
+        const ps_zs_contrib *c = &ex.top[i];
+        if (c->source != PS_SRC_COLOR)
+            continue;
+        found++;
+        CHECK_STR(c->label, "black");
+        CHECK_STR(c->word, "black");
+        CHECK_INT(c->foreground, 1);
+        CHECK_NEAR(c->value, 0.8, 1e-6);
+        CHECK_INT(c->dim, ps_zeroshot_color_offset(z) + PS_COLOR_BLACK);
+    }
+    CHECK_INT(found, 1);
+    ps_query_free(&q);
+
+    /* The colors ablation removes the colour part, and only it. */
+    ps_zs_params p;
+    ps_zs_params_default(&p);
+    CHECK(p.color_weight > 0);
+    ps_error e2;
+    CHECK_INT(ps_zs_params_ablate(&p, "colors", &e2), 0);
+    CHECK(p.color_weight == 0);
+}
+
 TEST(scorer_interface)
 {
     const char *sh = test_shared_dir();
@@ -450,7 +537,10 @@ TEST(scorer_interface)
     if (!s)
         return;
     CHECK_INT(s->dim, ps_zeroshot_dim(ps_zeroshot_of(s)));
-    CHECK_INT(s->dim, ps_bridge_ndims(ps_zeroshot_bridge(zs())) + 100);
+    size_t nd = ps_bridge_ndims(ps_zeroshot_bridge(zs()));
+    CHECK_INT(s->dim, nd + PS_COLORS + 100);
+    CHECK_INT(ps_zeroshot_color_offset(zs()), nd);
+    CHECK_INT(ps_zeroshot_vector_offset(zs()), nd + PS_COLORS);
     CHECK_STR(s->name, ps_zeroshot_name(zs())); /* same parameters, same name */
     float *qe = ps_xmalloc(s->dim * sizeof *qe);
     CHECK_INT(s->embed_query(s, "the of a", 8, qe, &err), -1);
@@ -474,6 +564,14 @@ TEST(scorer_interface)
     cfg.params.prob_eps = -1;
     CHECK(ps_zeroshot_scorer_new(&cfg, &err) == NULL);
     CHECK_CONTAINS(err.msg, "eps");
+    ps_zs_params_default(&cfg.params);
+    cfg.params.color_eps = 0;
+    CHECK(ps_zeroshot_scorer_new(&cfg, &err) == NULL);
+    CHECK_CONTAINS(err.msg, "eps");
+    cfg.params.color_eps = 0.01f;
+    cfg.params.color_weight = -1;
+    CHECK(ps_zeroshot_scorer_new(&cfg, &err) == NULL);
+    CHECK_CONTAINS(err.msg, "weights");
     free(qe);
     ps_scorer_free(s);
 }
@@ -541,6 +639,7 @@ int main(void)
     RUN(bike_means_bicycles);
     RUN(relevance_is_bounded_and_background_is_never_relevant);
     RUN(score_is_a_dot_product_and_explains_itself);
+    RUN(colour_words_match_the_foreground_colours);
     RUN(scorer_interface);
     RUN(voc_file_errors_name_the_line);
     RUN(imagenet_words_file_errors);

@@ -11,6 +11,8 @@
 #include "core/buf.h"
 #include "core/file.h"
 #include "core/sha256.h"
+#include "image/color.h"
+#include "image/resize.h"
 #include "nn/featcache.h"
 #include "nn/photo.h"
 #include "test.h"
@@ -190,6 +192,26 @@ TEST(real_photo_computed_once)
     CHECK_NEAR(sa, 1.0, 1e-4);
     CHECK(dogs > 0.5);
     CHECK(a->voc_area[12] > 0.05f);
+    /* Colour shares: each region's sum to one; all pixels are those of
+     * DeepLab's 513-pixel square, named by image/color.h; the dog in front
+     * is largely black. */
+    for (int r = 0; r < PS_COLOR_REGIONS; r++) {
+        double sc = 0;
+        for (int k = 0; k < PS_COLORS; k++)
+            sc += a->colors[r][k];
+        CHECK_NEAR(sc, 1.0, 1e-4);
+    }
+    unsigned char *sq = ps_xmalloc(513 * 513 * 3);
+    ps_decode_opts o;
+    ps_decode_opts_init(&o);
+    o.min_short_side = PS_SQUARE_OVERSAMPLE * 513;
+    CHECK_INT(ps_image_load_square(photo, 513, &o, sq, &err), 0);
+    float all[PS_COLORS];
+    CHECK_INT(ps_color_shares(sq, 513 * 513, NULL, all), 513 * 513);
+    for (int k = 0; k < PS_COLORS; k++)
+        CHECK_NEAR(a->colors[PS_COLOR_ALL][k], all[k], 1e-6);
+    free(sq);
+    CHECK(a->colors[PS_COLOR_FOREGROUND][PS_COLOR_BLACK] > 0.2f);
     /* The second time it comes from the cache, identical. */
     CHECK_INT(ps_feature_source_get(s, photo, b, &hit, &err), 0);
     CHECK(hit);

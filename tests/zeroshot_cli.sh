@@ -56,6 +56,20 @@ jq -e '.features_cached == true' "$tmp/out" >/dev/null && ok || bad "features no
 run 0 "score text" -- "$bin" score "$photo" "a dog runs" -k 3
 has "$tmp/out" "contributors:" "readable output"
 
+# --- score: colour words ---------------------------------------------------------
+# The dog in this photo is black (and white) in front of green grass: "black"
+# contributes through the foreground's colours, and a black dog scores above
+# a pink one.
+run 0 "score black" -- "$bin" score "$photo" "a black dog" --json
+cp "$tmp/out" "$tmp/black.json"
+jq -e '[.contributors[] | select(.source == "color")] | (length == 1) and (.[0].label == "black")
+       and (.[0].word == "black") and (.[0].region == "foreground") and (.[0].share > 0)'   "$tmp/black.json" >/dev/null && ok || bad "no black colour contributor: $(jq -c .contributors "$tmp/black.json")"
+jq -e '(.colors_part > 0) and ((.classes_part + .colors_part + .vector_part - .raw) | fabs < 1e-4)'   "$tmp/black.json" >/dev/null && ok || bad "score parts do not add up"
+run 0 "score pink" -- "$bin" score "$photo" "a pink dog" --json
+black=$(jq -r .score "$tmp/black.json") pink=$(jq -r .score "$tmp/out")
+awk -v a="$black" -v b="$pink" 'BEGIN { exit !(a > b) }' && ok \
+  || bad "'a black dog' ($black) does not score above 'a pink dog' ($pink)"
+
 # --- score: the content rule and bad input -------------------------------------------
 run 0 "blocked" -- "$bin" score "$photo" "two kids play" --json
 jq -e '.blocked == true and (.score == null)' "$tmp/out" >/dev/null && ok || bad "blocked query scored"

@@ -11,6 +11,7 @@
 #include "core/file.h"
 #include "core/json.h"
 #include "core/paths.h"
+#include "image/color.h"
 #include "score/zeroshot.h"
 #include "text/query.h"
 
@@ -166,6 +167,16 @@ static void print_json(ps_buf *b, const char *text, size_t len, const ps_query *
             ps_json_end(&j);
         }
         ps_json_end(&j);
+        /* The colour words' weights (zeroshot.h), named colours only. */
+        size_t co = ps_zeroshot_color_offset(z);
+        ps_json_key(&j, "colors");
+        ps_json_obj(&j);
+        for (int k = 0; k < PS_COLORS && qe; k++)
+            if (qe[co + (size_t)k] > 0) {
+                ps_json_key(&j, ps_color_name(k));
+                ps_json_num(&j, qe[co + (size_t)k]);
+            }
+        ps_json_end(&j);
     }
     ps_json_end(&j);
     ps_buf_putc(b, '\n');
@@ -207,6 +218,10 @@ static void print_text(ps_buf *b, const ps_query *q, const ps_tokens *toks, cons
                           bw[c] >= 0 ? q->words[bw[c]].text : "",
                           ps_bridge_why_name((ps_bridge_why)why[c]));
         }
+        size_t co = ps_zeroshot_color_offset(z);
+        for (int k = 0; k < PS_COLORS; k++)
+            if (qe[co + (size_t)k] > 0)
+                ps_buf_printf(b, "  %.3f  %-8s %s\n", qe[co + (size_t)k], "color", ps_color_name(k));
     }
 }
 

@@ -32,10 +32,13 @@ static const char HELP[] =
     "    photo's ImageNet class probability and Pascal VOC area that sits on\n"
     "    classes the text's words name (through WordNet: 'dog' covers every dog\n"
     "    breed, 'man' is a person; and through GloVe word similarity), plus the\n"
-    "    similarity of the text's word vector to the photo's label vector.\n"
+    "    similarity of the text's word vector to the photo's label vector, plus\n"
+    "    the share of the photo's foreground in the colours the text names\n"
+    "    ('a black dog': black).\n"
     "\n"
     "    Prints the score (calibrated to [0, 1) for display), the raw dot product\n"
-    "    and the classes that contributed most: label, source (imagenet or voc),\n"
+    "    and the classes that contributed most: label, source (imagenet, voc or\n"
+    "    color; a colour has \"share\" and \"region\": foreground or all),\n"
     "    the query word that relates to it and how (is-a: the class is a kind of\n"
     "    the word; kind-of: the word is a kind of the class; similar: GloVe), its\n"
     "    weight in the query embedding, the model's probability or area\n"
@@ -63,6 +66,22 @@ static const char HELP[] =
 
 enum { OPT_JSON = 256, OPT_MODELS, OPT_NO_CACHE };
 
+static const char *source_name(ps_class_source s)
+{
+    return s == PS_SRC_VOC ? "voc" : s == PS_SRC_COLOR ? "color" : "imagenet";
+}
+
+/* What a contributor's value is: a probability, an area or a colour share. */
+static const char *value_name(ps_class_source s)
+{
+    return s == PS_SRC_VOC ? "area" : s == PS_SRC_COLOR ? "share" : "prob";
+}
+
+static const char *why_name(const ps_zs_contrib *c)
+{
+    return c->source == PS_SRC_COLOR ? "color" : ps_bridge_why_name(c->why);
+}
+
 static void write_json(ps_buf *b, const char *photo, const char *text, bool cached,
                        const ps_zeroshot *z, const ps_zs_explanation *ex,
                        const ps_policy_result *pr)
@@ -83,6 +102,7 @@ static void write_json(ps_buf *b, const char *photo, const char *text, bool cach
     ps_json_key(&j, "score"); ps_json_num(&j, ex->score);
     ps_json_key(&j, "raw"); ps_json_num(&j, ex->raw);
     ps_json_key(&j, "classes_part"); ps_json_num(&j, ex->classes_part);
+    ps_json_key(&j, "colors_part"); ps_json_num(&j, ex->colors_part);
     ps_json_key(&j, "vector_part"); ps_json_num(&j, ex->vector_part);
     ps_json_key(&j, "features_cached"); ps_json_bool(&j, cached);
     ps_json_key(&j, "contributors");
@@ -92,18 +112,20 @@ static void write_json(ps_buf *b, const char *photo, const char *text, bool cach
         const ps_bridge *br = ps_zeroshot_bridge(z);
         ps_json_obj(&j);
         ps_json_key(&j, "label"); ps_json_str(&j, c->label);
-        ps_json_key(&j, "source"); ps_json_str(&j, c->source == PS_SRC_VOC ? "voc" : "imagenet");
+        ps_json_key(&j, "source"); ps_json_str(&j, source_name(c->source));
         if (c->source == PS_SRC_VOC) {
             ps_json_key(&j, "class"); ps_json_int(&j, c->voc_class);
+        } else if (c->source == PS_SRC_COLOR) {
+            ps_json_key(&j, "region"); ps_json_str(&j, c->foreground ? "foreground" : "all");
         } else {
             char id[16];
             snprintf(id, sizeof id, "n%08u", (unsigned)c->synset);
             ps_json_key(&j, "synset"); ps_json_str(&j, id);
         }
         ps_json_key(&j, "word"); ps_json_str(&j, c->word);
-        ps_json_key(&j, "why"); ps_json_str(&j, ps_bridge_why_name(c->why));
+        ps_json_key(&j, "why"); ps_json_str(&j, why_name(c));
         ps_json_key(&j, "weight"); ps_json_num(&j, c->relevance);
-        ps_json_key(&j, c->source == PS_SRC_VOC ? "area" : "prob"); ps_json_num(&j, c->value);
+        ps_json_key(&j, value_name(c->source)); ps_json_num(&j, c->value);
         ps_json_key(&j, "contribution"); ps_json_num(&j, c->contribution);
         if (c->source == PS_SRC_IMAGENET) {
             ps_json_key(&j, "classes");
@@ -127,19 +149,21 @@ static void write_json(ps_buf *b, const char *photo, const char *text, bool cach
 static void write_text(ps_buf *b, const ps_zeroshot *z, const ps_zs_explanation *ex)
 {
     const ps_bridge *br = ps_zeroshot_bridge(z);
-    ps_buf_printf(b, "score %.3f (raw %.4f: classes %.4f + word vectors %.4f)\n", ex->score,
-                  ex->raw, ex->classes_part, ex->vector_part);
+    ps_buf_printf(b, "score %.3f (raw %.4f: classes %.4f + colours %.4f + word vectors %.4f)\n",
+                  ex->score, ex->raw, ex->classes_part, ex->colors_part, ex->vector_part);
     if (ex->n == 0) {
-        ps_buf_puts(b, "no image class the text names was seen in the photo\n");
+        ps_buf_puts(b, "no image class or colour the text names was seen in the photo\n");
         return;
     }
     ps_buf_puts(b, "contributors:\n");
     for (size_t i = 0; i < ex->n; i++) {
         const ps_zs_contrib *c = &ex->top[i];
         ps_buf_printf(b, "  %.4f  %-8s %-26s %s %.3f  (word '%s', %s, weight %.3f)\n",
-                      c->contribution, c->source == PS_SRC_VOC ? "voc" : "imagenet", c->label,
-                      c->source == PS_SRC_VOC ? "area" : "prob", c->value, c->word,
-                      ps_bridge_why_name(c->why), c->relevance);
+                      c->contribution, source_name(c->source), c->label, value_name(c->source),
+                      c->value, c->word,
+                      c->source == PS_SRC_COLOR ? (c->foreground ? "foreground" : "all pixels")
+                                                : why_name(c),
+                      c->relevance);
         if (c->nclasses > 1 || (c->nclasses == 1 && strcmp(c->label,
                                                            ps_bridge_label(br, c->classes[0]))))
             for (int i2 = 0; i2 < c->nclasses; i2++)

@@ -10,7 +10,7 @@
  *            8  u32  number of values (sizeof(ps_features) / sizeof(float))
  *           12       the values, in the field order of ps_features
  *
- * float16 halves the database (6.6 KB instead of 13.3 KB a photo).  It is
+ * float16 halves the database (6.7 KB instead of 13.4 KB a photo).  It is
  * exact for the quantized models' probabilities (k/256) and within 2^-11
  * relative error for the rest; a photo with a value outside the float16
  * range is stored as float32 instead.  Decoding accepts both.

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "image/color.h"
 
 struct ps_extractor {
     ps_model *m[3];
@@ -14,6 +15,7 @@ struct ps_extractor {
 
 struct ps_extractor_ws {
     ps_nn_workspace *ws[3];
+    uint8_t *class_map; /* 513 x 513 segmenter classes, for the colour shares */
 };
 
 ps_extractor *ps_extractor_load(const char *models_dir, const ps_nn_options *opt, ps_error *err)
@@ -48,6 +50,8 @@ ps_extractor_ws *ps_extractor_workspace(const ps_extractor *x, int threads)
     ps_extractor_ws *w = ps_xcalloc(1, sizeof *w);
     for (int k = 0; k < 3; k++)
         w->ws[k] = ps_model_workspace(x->m[k], threads);
+    int side = ps_model_input_side(x->m[PS_MODEL_SEGMENTER]);
+    w->class_map = ps_xmalloc((size_t)side * side);
     return w;
 }
 
@@ -57,6 +61,7 @@ void ps_extractor_ws_free(ps_extractor_ws *w)
         return;
     for (int k = 0; k < 3; k++)
         ps_nn_workspace_free(w->ws[k]);
+    free(w->class_map);
     free(w);
 }
 
@@ -70,8 +75,17 @@ int ps_extract(const ps_extractor *x, ps_extractor_ws *w, const uint8_t *rgb224,
         ps_model_run(x->m[PS_MODEL_EMBEDDER], w->ws[PS_MODEL_EMBEDDER], rgb224, n224, NULL,
                      out->mnv1, err) != 0)
         return -1;
-    if (rgb513 && ps_model_run(x->m[PS_MODEL_SEGMENTER], w->ws[PS_MODEL_SEGMENTER], rgb513, n513,
-                               out->voc_area, NULL, err) != 0)
+    if (!rgb513) {
+        ps_color_shares(rgb224, 224 * 224, NULL, out->colors[PS_COLOR_ALL]);
+        return 0;
+    }
+    const ps_model *seg = x->m[PS_MODEL_SEGMENTER];
+    ps_nn_workspace *sw = w->ws[PS_MODEL_SEGMENTER];
+    if (ps_model_run(seg, sw, rgb513, n513, out->voc_area, NULL, err) != 0 ||
+        ps_model_class_map(seg, sw, w->class_map, 513 * 513, err) != 0)
         return -1;
+    /* Class 0 is background: the class map selects the foreground. */
+    ps_color_shares(rgb513, 513 * 513, NULL, out->colors[PS_COLOR_ALL]);
+    ps_color_shares(rgb513, 513 * 513, w->class_map, out->colors[PS_COLOR_FOREGROUND]);
     return 0;
 }

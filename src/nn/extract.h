@@ -8,7 +8,10 @@
  *
  * rgb224 is the 224x224x3 center-square input of the two MobileNets, rgb513
  * the 513x513x3 input of DeepLab (the image layer makes both).  rgb513 may be
- * NULL to skip segmentation (voc_area is then all zero).
+ * NULL to skip segmentation (voc_area and the foreground colours are then
+ * all zero, the colours of all pixels are those of rgb224).  The colour
+ * shares (features.h) are counted on rgb513, the foreground being the
+ * pixels DeepLab does not class as background.
  *
  * Arithmetic: opt NULL means TFLite's integer kernels (AVX2), on purpose.
  * The armnn option (interp.h) reproduces shared/golden byte for byte but

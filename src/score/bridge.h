@@ -80,7 +80,9 @@
 
 typedef struct ps_bridge ps_bridge;
 
-typedef enum ps_class_source { PS_SRC_IMAGENET, PS_SRC_VOC } ps_class_source;
+/* Where a score dimension comes from.  PS_SRC_COLOR is not the bridge's
+ * (it has none): the zero-shot score's colour dimensions (zeroshot.h). */
+typedef enum ps_class_source { PS_SRC_IMAGENET, PS_SRC_VOC, PS_SRC_COLOR } ps_class_source;
 
 typedef struct ps_bridge_params {
     float down_decay;  /* VOC "is-a": per hypernym step; 0 = no is-a relation */

@@ -277,7 +277,7 @@ int ps_learned_check(const ps_learned_model *m, const ps_zeroshot *z, const char
                               "this picseek computes %s (its parameters, word vectors or "
                               "label files differ): train a new model with `picseek train`",
                          source, m->zs_version, (unsigned)m->zs_hash, name);
-    size_t zdim = ps_zeroshot_dim(z), gdim = zdim - ps_bridge_ndims(ps_zeroshot_bridge(z));
+    size_t zdim = ps_zeroshot_dim(z), gdim = zdim - ps_zeroshot_vector_offset(z);
     if (zdim != m->zdim || gdim != m->gdim)
         return ps_errorf(err, "%s expects zero-shot embeddings of %zu numbers (%zu from GloVe), "
                               "this picseek has %zu (%zu): train a new model with `picseek "

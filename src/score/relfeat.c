@@ -145,8 +145,9 @@ void ps_relfeat_extra_range(const ps_zeroshot *z, unsigned mask, size_t k, size_
 {
     const ps_bridge *br = ps_zeroshot_bridge(z);
     size_t nd = ps_bridge_ndims(br), nc = ps_bridge_nconcepts(br), dim = ps_zeroshot_dim(z);
-    /* [lo, hi) of each block: all, concepts + VOC, vector, concepts, VOC. */
-    const size_t range[5][2] = {{0, dim}, {0, nd}, {nd, dim}, {0, nc}, {nc, nd}};
+    size_t vo = ps_zeroshot_vector_offset(z);
+    /* [lo, hi) of each block: all, all but the vector, vector, concepts, VOC. */
+    const size_t range[5][2] = {{0, dim}, {0, vo}, {vo, dim}, {0, nc}, {nc, nd}};
     size_t seen = 0;
     for (int bit = 0; bit < 5; bit++) {
         if (!(mask & (1u << bit)))

@@ -12,14 +12,14 @@
  *   PS_PF_LOGPROB  ln(p + 1e-4) of the 1001 ImageNet class probabilities
  *   PS_PF_VOC      the 21 VOC area shares
  *   PS_PF_ZS       the zero-shot photo embedding (zeroshot.h: concept
- *                  evidence, VOC evidence, label vector)
+ *                  evidence, VOC evidence, colour evidence, label vector)
  * Text vector: the blocks of a PS_TF_* mask:
  *   PS_TF_GLOVE    the unit GloVe query vector (query.h; zeros when no
  *                  word has a vector)
  *   PS_TF_ZS       the zero-shot query embedding
  * Extras (PS_EF_* mask), each Q . P of the zero-shot embeddings or a part:
  *   PS_EF_ZS       the zero-shot raw score
- *   PS_EF_ZSCLASS  its concept and VOC part
+ *   PS_EF_ZSCLASS  its concept, VOC and colour part (all but the vector)
  *   PS_EF_ZSVEC    its query vector . label vector part
  *   PS_EF_ZSCONCEPT  its WordNet concept part (ImageNet classes and above)
  *   PS_EF_ZSVOC    its VOC part

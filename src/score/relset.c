@@ -389,7 +389,7 @@ int ps_relset_build(const ps_relset_opts *opts, ps_relset *s, ps_error *err)
     if (!(s->z = ps_zeroshot_open(&zc, err)))
         goto fail;
     s->zdim = ps_zeroshot_dim(s->z);
-    s->gdim = s->zdim - ps_bridge_ndims(ps_zeroshot_bridge(s->z));
+    s->gdim = s->zdim - ps_zeroshot_vector_offset(s->z);
     if (load_photos(s, &o, &photo_map, err) != 0)
         goto fail;
     photo_vectors(s);

@@ -11,9 +11,11 @@
 #include "core/buf.h"
 #include "core/paths.h"
 #include "core/sha256.h"
+#include "image/color.h"
 
 #define ZS_CALIBRATION_SCALE 0.25f
 #define ZS_LINEAR_EPS 1e6f /* an evidence transform this flat is linear to 1e-6 */
+#define ZS_MIN_FOREGROUND 0.01f /* share of pixels that makes a foreground */
 
 struct ps_zeroshot {
     ps_wordnet *wn;
@@ -23,7 +25,8 @@ struct ps_zeroshot {
     ps_query_model qm;
     ps_zs_params p;
     size_t dim;
-    size_t nd;     /* bridge dimensions */
+    size_t nd;     /* bridge dimensions: [0, nd) */
+    size_t vec_off; /* colours: [nd, vec_off); query vector: [vec_off, dim) */
     uint32_t gdim;
     char name[64];
 };
@@ -41,11 +44,13 @@ void ps_zs_params_default(ps_zs_params *p)
     p->collocations = 1;
     p->modifiers = 1;
     p->adj_weight = 0.5f;
+    p->color_weight = 0.15f;
+    p->color_eps = 0.01f;
 }
 
 const char *const ps_zs_ablation_names[] = {"down", "up", "decay", "log", "sense-counts", "voc",
                                             "gloss", "glove", "idf", "vector", "collocations",
-                                            "modifiers", NULL};
+                                            "modifiers", "colors", NULL};
 
 int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err)
 {
@@ -79,6 +84,8 @@ int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err)
         p->collocations = 0;
     } else if (strcmp(part, "modifiers") == 0) {
         p->modifiers = 0;
+    } else if (strcmp(part, "colors") == 0) {
+        p->color_weight = 0;
     } else {
         ps_buf names = {0};
         for (int i = 0; ps_zs_ablation_names[i]; i++)
@@ -120,6 +127,7 @@ int ps_zs_params_set(ps_zs_params *p, const char *name, const char *value, ps_er
         {"modifier_weight", &p->modifier_weight, NULL},
         {"collocations", NULL, &p->collocations},
         {"modifiers", NULL, &p->modifiers},     {"adj_weight", &p->adj_weight, NULL},
+        {"color_weight", &p->color_weight, NULL}, {"color_eps", &p->color_eps, NULL},
     };
     for (size_t k = 0; k < sizeof tab / sizeof *tab; k++) {
         if (strcmp(tab[k].name, name) != 0)
@@ -150,10 +158,12 @@ static int check_params(const ps_zs_params *p, ps_error *err)
 {
     const ps_bridge_params *b = &p->bridge;
     if (!(p->prob_eps >= 1e-6f && p->prob_eps <= ZS_LINEAR_EPS) ||
-        !(p->voc_eps >= 1e-6f && p->voc_eps <= ZS_LINEAR_EPS))
+        !(p->voc_eps >= 1e-6f && p->voc_eps <= ZS_LINEAR_EPS) ||
+        !(p->color_eps >= 1e-6f && p->color_eps <= ZS_LINEAR_EPS))
         return ps_errorf(err, "zero-shot parameters: evidence eps must be in [1e-6, 1e6]");
     if (!(p->voc_weight >= 0 && p->voc_weight <= 100) ||
-        !(p->vector_weight >= 0 && p->vector_weight <= 100))
+        !(p->vector_weight >= 0 && p->vector_weight <= 100) ||
+        !(p->color_weight >= 0 && p->color_weight <= 100))
         return ps_errorf(err, "zero-shot parameters: weights must be in [0, 100]");
     if (!(b->down_decay >= 0 && b->down_decay <= 1) || !(b->up_decay >= 0 && b->up_decay <= 1) ||
         !(b->sense_decay >= 0 && b->sense_decay <= 1))
@@ -182,6 +192,7 @@ static void make_name(ps_zeroshot *z)
                   b->glove_weight, b->glove_floor, b->glove_inner, b->gloss_weight,
                   b->gloss_max_df);
     ps_buf_printf(&s, "|mod %d %g", p->modifiers, p->adj_weight);
+    ps_buf_printf(&s, "|colors %d %g %g", PS_COLORS, p->color_weight, p->color_eps);
     ps_buf_printf(&s, "|voc %d %g %g|w %d|eps %g|vec %g|mod %g|coll %d", b->use_voc,
                   p->voc_weight, p->voc_eps, (int)p->weighting, p->prob_eps, p->vector_weight,
                   p->modifier_weight, p->collocations);
@@ -230,7 +241,8 @@ ps_zeroshot *ps_zeroshot_open(const ps_zs_config *cfg, ps_error *err)
                              ps_bridge_sense_counts(z->bridge)};
     z->gdim = ps_glove_dim(z->glove);
     z->nd = ps_bridge_ndims(z->bridge);
-    z->dim = z->nd + z->gdim;
+    z->vec_off = z->nd + PS_COLORS;
+    z->dim = z->vec_off + z->gdim;
     make_name(z);
     return z;
 fail:
@@ -251,6 +263,8 @@ void ps_zeroshot_close(ps_zeroshot *z)
 }
 
 size_t ps_zeroshot_dim(const ps_zeroshot *z) { return z->dim; }
+size_t ps_zeroshot_color_offset(const ps_zeroshot *z) { return z->nd; }
+size_t ps_zeroshot_vector_offset(const ps_zeroshot *z) { return z->vec_off; }
 const char *ps_zeroshot_name(const ps_zeroshot *z) { return z->name; }
 const ps_query_model *ps_zeroshot_query_model(const ps_zeroshot *z) { return &z->qm; }
 const ps_bridge *ps_zeroshot_bridge(const ps_zeroshot *z) { return z->bridge; }
@@ -264,6 +278,20 @@ static float evidence(float m, float eps)
     return (float)(log1p((double)m / eps) / log1p(1.0 / eps));
 }
 
+/* The colour shares the score reads: those of the foreground when DeepLab
+ * found one (at least ZS_MIN_FOREGROUND of the pixels), else of all pixels
+ * (a landscape: "a green field"). */
+static const float *photo_colors(const ps_features *f)
+{
+    const float *fg = f->colors[PS_COLOR_FOREGROUND];
+    float sum = 0;
+    for (int c = 0; c < PS_COLORS; c++)
+        sum += fg[c];
+    if (sum > 0 && 1.0f - f->voc_area[0] >= ZS_MIN_FOREGROUND)
+        return fg;
+    return f->colors[PS_COLOR_ALL];
+}
+
 void ps_zeroshot_embed_photo(const ps_zeroshot *z, const ps_features *f, float *out)
 {
     const ps_bridge *b = z->bridge;
@@ -271,7 +299,10 @@ void ps_zeroshot_embed_photo(const ps_zeroshot *z, const ps_features *f, float *
     ps_bridge_photo_mass(b, f, out);
     for (size_t d = 0; d < z->nd; d++)
         out[d] = evidence(out[d], d < nc ? z->p.prob_eps : z->p.voc_eps);
-    float *u = out + z->nd;
+    const float *col = photo_colors(f);
+    for (int c = 0; c < PS_COLORS; c++)
+        out[z->nd + (size_t)c] = evidence(col[c], z->p.color_eps);
+    float *u = out + z->vec_off;
     double *acc = ps_xcalloc(z->gdim, sizeof *acc);
     for (int c = 1; c < PS_IMAGENET_CLASSES; c++) {
         const float *nv = ps_bridge_name_vector(b, c);
@@ -290,6 +321,29 @@ void ps_zeroshot_embed_photo(const ps_zeroshot *z, const ps_features *f, float *
     for (uint32_t d = 0; d < z->gdim; d++)
         u[d] = (float)(acc[d] * inv);
     free(acc);
+}
+
+/* The colour a query word names, or -1 (collocations name none). */
+static int word_color(const ps_query_word *w)
+{
+    return w->ntokens == 1 ? ps_color_of_word(w->text) : -1;
+}
+
+/* The colour part of Q: color_weight times each colour's share of the
+ * query's colour words ("a black and white dog": 1/2 black, 1/2 white), so
+ * that it weighs the same however many colours a query names. */
+static void query_colors(const ps_zeroshot *z, const ps_query *q, float *out)
+{
+    int n = 0;
+    for (size_t i = 0; i < q->nwords; i++) {
+        int c = word_color(&q->words[i]);
+        if (c >= 0) {
+            out[c] += 1;
+            n++;
+        }
+    }
+    for (int c = 0; c < PS_COLORS && n; c++)
+        out[c] *= z->p.color_weight / (float)n;
 }
 
 int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out, int *best_word,
@@ -342,9 +396,10 @@ int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out
     size_t nc = ps_bridge_nconcepts(z->bridge);
     for (size_t c = 0; c < nd; c++)
         out[c] *= inv * (c >= nc ? z->p.voc_weight : 1.0f);
+    query_colors(z, q, out + nd);
     if (q->has_vector && q->dim == z->gdim)
         for (uint32_t d = 0; d < z->gdim; d++)
-            out[nd + d] = z->p.vector_weight * q->vec[d];
+            out[z->vec_off + d] = z->p.vector_weight * q->vec[d];
     return 0;
 }
 
@@ -451,6 +506,17 @@ static void top_classes(const ps_bridge *b, size_t d, const ps_features *f, ps_z
     }
 }
 
+/* The first query word that names colour c, into out ("" if none). */
+static void color_word(const ps_query *q, int c, char *out, size_t n)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < q->nwords; i++)
+        if (word_color(&q->words[i]) == c) {
+            snprintf(out, n, "%s", q->words[i].text);
+            return;
+        }
+}
+
 int ps_zeroshot_explain(const ps_zeroshot *z, const ps_query *q, const ps_features *f, size_t k,
                         ps_zs_explanation *out, ps_error *err)
 {
@@ -467,39 +533,55 @@ int ps_zeroshot_explain(const ps_zeroshot *z, const ps_query *q, const ps_featur
         ps_bridge_photo_mass(b, f, mass);
         if (k > PS_ZS_MAX_CONTRIB)
             k = PS_ZS_MAX_CONTRIB;
-        ps_zs_contrib *all = ps_xmalloc(nd * sizeof *all);
+        ps_zs_contrib *all = ps_xmalloc(z->vec_off * sizeof *all);
         size_t n = 0;
-        double cls = 0, vec = 0;
-        for (size_t d = 0; d < nd; d++) {
+        double cls = 0, col = 0, vec = 0;
+        const float *shares = photo_colors(f);
+        for (size_t d = 0; d < z->vec_off; d++) {
             float part = qe[d] * pe[d];
-            cls += part;
+            if (d < nd)
+                cls += part;
+            else
+                col += part;
             if (!(part > 0))
                 continue;
             ps_zs_contrib *t = &all[n++];
             memset(t, 0, sizeof *t);
             t->dim = d;
+            t->relevance = qe[d];
+            t->contribution = part;
+            if (d >= nd) {
+                int c = (int)(d - nd);
+                t->source = PS_SRC_COLOR;
+                t->voc_class = -1;
+                t->label = ps_color_name(c);
+                t->value = shares[c];
+                t->foreground = shares == f->colors[PS_COLOR_FOREGROUND];
+                color_word(q, c, t->word, sizeof t->word);
+                continue;
+            }
             t->source = ps_bridge_dim_source(b, d);
             t->voc_class = d >= nc ? (int)(d - nc) : -1;
             t->label = ps_bridge_dim_label(b, d);
             t->synset = ps_bridge_dim_synset(b, d);
-            t->relevance = qe[d];
             t->value = mass[d];
-            t->contribution = part;
             t->why = (ps_bridge_why)why[d];
             if (bw[d] >= 0)
                 snprintf(t->word, sizeof t->word, "%s", q->words[bw[d]].text);
         }
-        for (size_t d = nd; d < z->dim; d++)
+        for (size_t d = z->vec_off; d < z->dim; d++)
             vec += (double)qe[d] * pe[d];
         qsort(all, n, sizeof *all, cmp_contrib);
         out->n = n < k ? n : k;
         for (size_t i = 0; i < out->n; i++)
-            top_classes(b, all[i].dim, f, &all[i]);
+            if (all[i].source != PS_SRC_COLOR)
+                top_classes(b, all[i].dim, f, &all[i]);
         memcpy(out->top, all, out->n * sizeof *all);
         free(all);
         out->classes_part = (float)cls;
+        out->colors_part = (float)col;
         out->vector_part = (float)vec;
-        out->raw = (float)(cls + vec);
+        out->raw = (float)(cls + col + vec);
         out->score = ps_zeroshot_calibrate(out->raw);
     }
     free(qe);

@@ -6,15 +6,21 @@
  * Like every picseek score it is a dot product, raw = Q(query) . P(photo),
  * so the index can store P once per photo.  With the bridge's dimensions
  * (bridge.h: 1,860 WordNet concepts over the ImageNet classes, then the 21
- * VOC classes) and G = 100 GloVe dimensions:
+ * VOC classes), the 11 colour terms and G = 100 GloVe dimensions:
  *
  *   P(photo) = [ ev(m_d, prob_eps)    concepts: m_d = the photo's class
  *                                      probability mass below concept d
  *              | ev(a_v, voc_eps)     VOC: a_v = share of pixels of class v
+ *              | ev(s_k, color_eps)   colours (image/color.h): s_k = share
+ *                                      of colour k in the foreground, or in
+ *                                      all pixels when DeepLab finds less
+ *                                      than 1% foreground
  *              | u ]                  the photo's "label vector":
  *                                      unit( sum_c p_c name_vec(c) )
  *   Q(query) = [ R_d
  *              | voc_weight * R_v
+ *              | color_weight * C_k   C_k = share of the query's colour
+ *                                      words that name colour k
  *              | vector_weight * q ]  q = the unit GloVe query vector
  *
  * where R = sum_w weight_w * rel_w / sum_w weight_w over the query's words
@@ -61,6 +67,8 @@ typedef struct ps_zs_params {
     int collocations;             /* 1: join "hot dog" into one word (query.h) */
     int modifiers;                /* 1: "black dog": black is an adjective (query.h) */
     float adj_weight;             /* weight factor of adjectives */
+    float color_weight;           /* 0 = colour words unused */
+    float color_eps;              /* evidence transform of colour shares, > 0 */
 } ps_zs_params;
 
 /* The defaults: tuned on the training split, measured in docs/EVALUATION.md
@@ -72,7 +80,7 @@ void ps_zs_params_default(ps_zs_params *p);
  * up_min_depth, max_senses, sense_counts, glove_weight, glove_floor,
  * glove_inner, gloss_weight, gloss_max_df, use_voc, prob_eps, voc_weight,
  * voc_eps, vector_weight, modifier_weight, collocations, modifiers,
- * adj_weight (numbers), weighting (idf or uniform).  Range checks happen
+ * adj_weight, color_weight, color_eps (numbers), weighting (idf or uniform).  Range checks happen
  * at open. */
 int ps_zs_params_set(ps_zs_params *p, const char *name, const char *value, ps_error *err);
 
@@ -90,6 +98,7 @@ int ps_zs_params_set(ps_zs_params *p, const char *name, const char *value, ps_er
  *   gloss         the in-definition relation (bridge.h)
  *   collocations  joining "hot dog", "mountain bike" into one word
  *   modifiers     taking "black" in "black dog" as an adjective
+ *   colors        the colour words against the photo's colour shares
  * ps_zs_ablation_names lists them (NULL-terminated).
  */
 int ps_zs_params_ablate(ps_zs_params *p, const char *part, ps_error *err);
@@ -113,6 +122,11 @@ ps_zeroshot *ps_zeroshot_open(const ps_zs_config *cfg, ps_error *err);
 void ps_zeroshot_close(ps_zeroshot *z);
 
 size_t ps_zeroshot_dim(const ps_zeroshot *z);
+/* The layout of both embeddings: bridge dimensions [0, color_offset),
+ * colours [color_offset, vector_offset), the GloVe part [vector_offset,
+ * dim). */
+size_t ps_zeroshot_color_offset(const ps_zeroshot *z);
+size_t ps_zeroshot_vector_offset(const ps_zeroshot *z);
 /* "zeroshot-v1-" and 8 hex digits of a hash of the parameters and data
  * files: the index keys cached photo embeddings by it. */
 const char *ps_zeroshot_name(const ps_zeroshot *z);
@@ -146,14 +160,17 @@ const ps_zeroshot *ps_zeroshot_of(const ps_scorer *s);
 #define PS_ZS_CONTRIB_CLASSES 3
 
 typedef struct ps_zs_contrib {
-    size_t dim;                      /* bridge dimension */
+    size_t dim;                      /* bridge dimension, or colour dimension */
     ps_class_source source;
-    int voc_class;                   /* VOC class id, -1 for concepts */
-    const char *label;               /* concept or class label, owned by the bridge */
+    int voc_class;                   /* VOC class id, -1 for concepts and colours */
+    const char *label;               /* concept, class or colour name (static or
+                                        owned by the bridge) */
     uint32_t synset;                 /* concept synset offset, 0 for VOC */
     float relevance;                 /* Q component (VOC: including voc_weight) */
     float value;                     /* the photo's mass: probability below the
-                                        concept, or area fraction */
+                                        concept, area fraction, or colour share */
+    int foreground;                  /* colours: 1 = share of the foreground,
+                                        0 = of all pixels */
     float contribution;              /* Q component * P component */
     char word[PS_QUERY_WORD_MAX];    /* the query word that related most */
     ps_bridge_why why;
@@ -166,6 +183,7 @@ typedef struct ps_zs_explanation {
     float raw;            /* Q . P */
     float score;          /* calibrate(raw) */
     float classes_part;   /* sum over concepts and VOC classes */
+    float colors_part;    /* sum over the colour dimensions */
     float vector_part;    /* vector_weight * q . u */
     size_t n;             /* contributors, best first, contribution > 0 */
     ps_zs_contrib top[PS_ZS_MAX_CONTRIB];
