@@ -4,6 +4,7 @@
 #include "core/buf.h"
 #include "core/file.h"
 #include "core/json.h"
+#include "core/lines.h"
 #include "core/sha256.h"
 #include "core/utf8.h"
 #include "test.h"
@@ -90,6 +91,53 @@ TEST(atomic_write_replaces_file)
     free(d);
 }
 
+/* Reads every line of data[0..len) into "line|line|..." with numbers. */
+static void all_lines(const char *data, size_t len, int data_only, ps_buf *out)
+{
+    ps_lines r;
+    ps_lines_init(&r, data, len);
+    const char *s;
+    size_t n;
+    while (data_only ? ps_lines_next_data(&r, &s, &n) : ps_lines_next(&r, &s, &n))
+        ps_buf_printf(out, "%d@%zu:%.*s|", r.no, ps_lines_offset(&r, s), (int)n, s);
+}
+
+static void check_lines(const char *data, int data_only, const char *want)
+{
+    ps_buf b = {0};
+    all_lines(data, strlen(data), data_only, &b);
+    CHECK_STR(b.data ? b.data : "", want);
+    ps_buf_free(&b);
+}
+
+TEST(lines_split_lf_crlf_and_skip_comments)
+{
+    check_lines("", 0, "");
+    check_lines("a", 0, "1@0:a|");
+    check_lines("a\n", 0, "1@0:a|");          /* a final newline starts no line */
+    check_lines("a\nb", 0, "1@0:a|2@2:b|");    /* nor does its absence lose one */
+    check_lines("a\r\nb\r\n", 0, "1@0:a|2@3:b|"); /* CRLF reads like LF */
+    check_lines("a\r", 0, "1@0:a|");
+    check_lines("a\r\r\n", 0, "1@0:a\r|");      /* only one CR goes */
+    check_lines("\n\nx\n", 0, "1@0:|2@1:|3@2:x|");
+    /* Data lines skip blanks and comments but keep counting them. */
+    check_lines("# head\n\nk\tv\n  # not a comment\r\n#\nlast", 1,
+                "3@8:k\tv|4@12:  # not a comment|6@33:last|");
+    check_lines("#only\n\r\n", 1, "");
+    /* NUL bytes are ordinary bytes. */
+    const char nul[] = {'a', '\0', 'b', '\n', 'c'};
+    ps_lines r;
+    ps_lines_init(&r, nul, sizeof nul);
+    const char *s;
+    size_t n;
+    CHECK_INT(ps_lines_next(&r, &s, &n), 1);
+    CHECK(s == nul && n == 3);
+    CHECK_INT(ps_lines_next(&r, &s, &n), 1);
+    CHECK(s == nul + 4 && n == 1 && r.no == 2);
+    CHECK_INT(ps_lines_next(&r, &s, &n), 0);
+    CHECK(s == nul + 4 && n == 1); /* left as they were at the end */
+}
+
 int main(void)
 {
     RUN(utf8_accepts_valid_and_rejects_invalid);
@@ -97,5 +145,6 @@ int main(void)
     RUN(sha256_known_vectors);
     RUN(read_file_reports_missing_and_limits);
     RUN(atomic_write_replaces_file);
+    RUN(lines_split_lf_crlf_and_skip_comments);
     return test_summary();
 }

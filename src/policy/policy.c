@@ -18,6 +18,7 @@
 
 #include "core/buf.h"
 #include "core/file.h"
+#include "core/lines.h"
 #include "core/utf8.h"
 #include "text/tokenize.h"
 #include "text/wordnet.h"
@@ -173,19 +174,19 @@ static int load_lexicon(ps_policy *p, const char *path, ps_error *err)
         return ps_error_prefix(err, "cannot read the lexicon");
     raw_entry *raw = NULL;
     size_t nraw = 0, cap = 0;
-    int rc = 0, lineno = 0;
-    for (size_t pos = 0; pos < len && rc == 0;) {
-        const char *nl = memchr(text + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - text) : len;
+    int rc = 0;
+    ps_lines r;
+    ps_lines_init(&r, text, len);
+    const char *s;
+    size_t n;
+    while (rc == 0 && ps_lines_next(&r, &s, &n)) {
         raw_entry e;
         int got;
-        lineno++;
-        rc = parse_line(path, lineno, text + pos, end - pos, &e, &got, err);
-        pos = end + 1;
+        rc = parse_line(path, r.no, s, n, &e, &got, err);
         if (rc || !got)
             continue;
         if (nraw == POL_MAX_ENTRIES) {
-            rc = ps_errorf(err, "%s:%d: more than %d entries", path, lineno, POL_MAX_ENTRIES);
+            rc = ps_errorf(err, "%s:%d: more than %d entries", path, r.no, POL_MAX_ENTRIES);
             break;
         }
         if (nraw == cap) {

@@ -19,6 +19,7 @@
 
 #include "core/buf.h"
 #include "core/file.h"
+#include "core/lines.h"
 #include "core/utf8.h"
 #include "text/sensecount.h"
 #include "text/tokenize.h"
@@ -253,48 +254,39 @@ static int build_ancestors(ps_bridge *b, ps_error *err)
 
 /* ---- label files --------------------------------------------------------- */
 
+/* The line r just returned, NUL-terminated in place: data is the buffer r
+ * reads (read_text's, which has a NUL after its last byte). */
+static char *terminate(const ps_lines *r, char *data, const char *s, size_t n)
+{
+    char *w = data + ps_lines_offset(r, s);
+    w[n] = '\0';
+    return w;
+}
+
 /* Split a file into lines (in place); returns the count, lines[] point into
  * data.  At most `max` lines; more is an error (returns -1). */
 static int split_lines(char *data, size_t len, char **lines, int max)
 {
     int n = 0;
-    char *p = data, *end = data + len;
-    while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (nl)
-            *nl = '\0';
-        size_t l = strlen(p);
-        if (l && p[l - 1] == '\r')
-            p[l - 1] = '\0';
+    ps_lines r;
+    ps_lines_init(&r, data, len);
+    const char *s;
+    size_t l;
+    while (ps_lines_next(&r, &s, &l)) {
         if (n == max)
             return -1;
-        lines[n++] = p;
-        if (!nl)
-            break;
-        p = nl + 1;
+        lines[n++] = terminate(&r, data, s, l);
     }
     return n;
 }
 
 /* The next line of a data file that is neither blank nor a '#' comment,
- * NUL-terminated in place with its CR removed; NULL at the end.  *line
- * counts every line read, for messages. */
-static char *next_data_line(char **p, char *end, int *line)
+ * NUL-terminated in place; NULL at the end.  r->no numbers it. */
+static char *next_data_line(ps_lines *r, char *data)
 {
-    while (*p < end) {
-        char *s = *p;
-        char *nl = memchr(s, '\n', (size_t)(end - s));
-        if (nl)
-            *nl = '\0';
-        *p = nl ? nl + 1 : end;
-        (*line)++;
-        size_t l = strlen(s);
-        if (l && s[l - 1] == '\r')
-            s[--l] = '\0';
-        if (l != 0 && s[0] != '#')
-            return s;
-    }
-    return NULL;
+    const char *s;
+    size_t n;
+    return ps_lines_next_data(r, &s, &n) ? terminate(r, data, s, n) : NULL;
 }
 
 static char *read_text(const char *dir, const char *name, size_t *len, char **path_out,
@@ -471,9 +463,11 @@ static int load_voc(ps_bridge *b, const char *models_dir, const char *voc_path, 
     int rc = -1, line = 0, v = 0;
     if (!data)
         goto out;
-    char *p = data, *end = data + len;
+    ps_lines r;
+    ps_lines_init(&r, data, len);
     char *s;
-    while ((s = next_data_line(&p, end, &line)) != NULL) {
+    while ((s = next_data_line(&r, data)) != NULL) {
+        line = r.no;
         char *f[5];
         if (split_tabs(s, f, 4) != 4) {
             ps_errorf(err, "%s:%d: expected 4 tab-separated fields: name, label, GloVe words, "
@@ -547,9 +541,11 @@ static int load_imagenet_words(const ps_bridge *b, const char *path_opt, char **
     int rc = -1, line = 0;
     if (!data)
         goto out;
-    char *p = data, *end = data + len;
+    ps_lines r;
+    ps_lines_init(&r, data, len);
     char *s;
-    while ((s = next_data_line(&p, end, &line)) != NULL) {
+    while ((s = next_data_line(&r, data)) != NULL) {
+        line = r.no;
         char *f[5];
         int nf = split_tabs(s, f, 4);
         if (nf == 4 && f[3][0] == '#') /* a trailing comment */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/file.h"
+#include "core/lines.h"
 #include "core/utf8.h"
 
 #define IDF_LEMMA_MAX 256 /* longest lemma accepted in a file, bytes */
@@ -60,18 +61,13 @@ ps_idf *ps_idf_parse(const char *path, const char *data, size_t len, ps_error *e
     ps_idf *t = ps_xcalloc(1, sizeof *t);
     t->store = ps_xmalloc(len + 1);
     size_t store_len = 0, cap = 0;
-    int have_docs = 0, line = 0;
-    const char *p = data, *end = data + len;
-    while (p < end) {
-        line++;
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        const char *s = p;
-        p = nl ? nl + 1 : end;
-        if (n && s[n - 1] == '\r')
-            n--;
-        if (n == 0 || s[0] == '#')
-            continue;
+    int have_docs = 0;
+    ps_lines r;
+    ps_lines_init(&r, data, len);
+    const char *s;
+    size_t n;
+    while (ps_lines_next_data(&r, &s, &n)) {
+        int line = r.no;
         size_t bad;
         if (!ps_utf8_validate(s, n, &bad)) {
             ps_errorf(err, "%s:%d: column %zu: invalid UTF-8", path, line, bad + 1);

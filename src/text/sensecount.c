@@ -8,6 +8,7 @@
 
 #include "core/buf.h"
 #include "core/file.h"
+#include "core/lines.h"
 
 #define CNT_MAX_BYTES (64u << 20)
 #define CNT_LEMMA_MAX 96
@@ -89,14 +90,11 @@ ps_sense_counts *ps_sense_counts_parse(const char *data, size_t len)
     t->store = ps_xmalloc(len + 1);
     char *store = t->store;
     size_t cap = 0;
-    const char *p = data, *end = data + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        const char *s = p;
-        p = nl ? nl + 1 : end;
-        if (n && s[n - 1] == '\r')
-            n--;
+    ps_lines r;
+    ps_lines_init(&r, data, len);
+    const char *s;
+    size_t n;
+    while (ps_lines_next(&r, &s, &n)) {
         if (n == 0)
             continue;
         if (t->n == cap) {
