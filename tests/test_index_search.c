@@ -93,6 +93,26 @@ TEST(ranks_by_dot_product_best_first)
     CHECK_CONTAINS(b.data, "\"path\":null,\"score\":1,\"restricted\":true,\"missing\":false,\"notice\":\"" PS_POLICY_MASK_TEXT "\"}");
     CHECK(strstr(b.data, "kid.jpg") == NULL);
     ps_buf_free(&b);
+
+    /* Every hit can be looked up by its id: the same path and flag; the
+     * restricted photo without its path; an unknown id is not found. */
+    int64_t max_id = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        const char *path = "unset";
+        bool restricted = !r.hits[i].restricted;
+        CHECK_INT(ps_engine_photo(e, r.hits[i].id, &path, &restricted), 0);
+        CHECK(restricted == r.hits[i].restricted);
+        CHECK(path == r.hits[i].path);
+        if (!restricted)
+            CHECK(path && strstr(path, "kid.jpg") == NULL);
+        if (r.hits[i].id > max_id)
+            max_id = r.hits[i].id;
+    }
+    const char *path;
+    bool restricted;
+    CHECK_INT(ps_engine_photo(e, max_id + 1, &path, &restricted), -1);
+    CHECK_INT(ps_engine_photo(e, 0, &path, &restricted), -1);
+    CHECK_INT(ps_engine_photo(e, -1, &path, &restricted), -1);
     ps_results_free(&r);
 
     /* Second open reads the cache. */

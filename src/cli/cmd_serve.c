@@ -4,9 +4,9 @@
  *
  * This file is the adapter between the two: the server asks a
  * ps_server_backend for searches and photo lookups; here they become
- * ps_engine_search and a lookup in a table of the indexed photos (id ->
- * path, restricted) read once at start, both immutable afterwards and so
- * shared by the server's threads without locks.
+ * ps_engine_search and ps_engine_photo (id -> path, restricted), both on
+ * the engine, which is immutable once open and so shared by the server's
+ * threads without locks.
  *
  * Signals: SIGINT and SIGTERM are blocked before any thread starts (the
  * engine's and the server's threads inherit the mask), and the main thread
@@ -89,71 +89,19 @@ static const char HELP[] =
     "Exit status: 0 after a clean stop (SIGINT/SIGTERM), 1 when it cannot start\n"
     "(no index, models missing, port in use, web files missing), 2 usage error.\n";
 
-/* ---- the indexed photos, by id -------------------------------------------- */
-
-typedef struct photo_table {
-    int64_t *ids;     /* ascending */
-    char **paths;
-    unsigned char *restricted;
-    size_t n, cap;
-} photo_table;
-
-static int table_add(void *ctx, const ps_store_photo *p, ps_error *err)
-{
-    (void)err;
-    photo_table *t = ctx;
-    if (t->n == t->cap) {
-        t->cap = t->cap ? 2 * t->cap : 1024;
-        t->ids = ps_xrealloc(t->ids, t->cap * sizeof *t->ids);
-        t->paths = ps_xrealloc(t->paths, t->cap * sizeof *t->paths);
-        t->restricted = ps_xrealloc(t->restricted, t->cap);
-    }
-    t->ids[t->n] = p->id;
-    /* the same absolute path the engine reports in results */
-    ps_buf b = {0};
-    ps_buf_printf(&b, "%s%s%s", p->root, strcmp(p->root, "/") == 0 ? "" : "/", p->rel);
-    t->paths[t->n] = ps_buf_steal(&b);
-    t->restricted[t->n] = p->restricted != 0;
-    t->n++;
-    return 0;
-}
-
-static void table_free(photo_table *t)
-{
-    for (size_t i = 0; i < t->n; i++)
-        free(t->paths[i]);
-    free(t->ids);
-    free(t->paths);
-    free(t->restricted);
-    memset(t, 0, sizeof *t);
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int table_load(photo_table *t, const char *db, int wait_ms, ps_error *err)
+/* The database first: its problems (missing, locked, not an index) are the
+ * likely ones, and loading the models takes a while. */
+static int db_check(const char *db, int wait_ms, ps_error *err)
 {
     ps_store *st = ps_store_open(db, PS_STORE_OPEN, wait_ms, err);
-    if (!st)
-        return -1;
-    int rc = ps_store_each_photo(st, NULL, table_add, t, err);
     ps_store_close(st);
-    /* ps_store_each_photo goes in id order; check rather than trust, since
-     * the lookup depends on it */
-    for (size_t i = 1; rc == 0 && i < t->n; i++)
-        if (t->ids[i - 1] >= t->ids[i])
-            rc = ps_errorf(err, "%s: photos not in id order", db);
-    return rc;
+    return st ? 0 : -1;
 }
 
 /* ---- the backend ------------------------------------------------------------ */
 
 typedef struct serve_ctx {
     ps_engine *engine;
-    photo_table photos;
     size_t searchable;
 } serve_ctx;
 
@@ -178,13 +126,10 @@ static int be_photo(void *ctx, int64_t id, char **path, bool *restricted, ps_err
 {
     (void)err;
     serve_ctx *sc = ctx;
-    const photo_table *t = &sc->photos;
-    const int64_t *hit = bsearch(&id, t->ids, t->n, sizeof *t->ids, cmp_id);
-    if (!hit)
+    const char *p;
+    if (ps_engine_photo(sc->engine, id, &p, restricted) != 0)
         return PS_BACKEND_NOT_FOUND;
-    size_t i = (size_t)(hit - t->ids);
-    *restricted = t->restricted[i] != 0;
-    *path = *restricted ? NULL : ps_xstrdup(t->paths[i]);
+    *path = p ? ps_xstrdup(p) : NULL;
     return 0;
 }
 
@@ -322,9 +267,7 @@ int cmd_serve(int argc, char **argv)
     ps_scorer *scorer = NULL;
     ps_server *srv = NULL;
 
-    /* The database first: its problems are the likely ones, and loading
-     * the models takes a while. */
-    if (table_load(&sc.photos, db, wait_ms, &err) != 0) {
+    if (db_check(db, wait_ms, &err) != 0) {
         rc = cli_fail(CMD, &err);
         goto out;
     }
@@ -385,7 +328,6 @@ int cmd_serve(int argc, char **argv)
     rc = PS_EXIT_OK;
 out:
     ps_engine_close(sc.engine);
-    table_free(&sc.photos);
     ps_scorer_free(scorer);
     cli_rule_close(&rule);
     return rc;

@@ -120,6 +120,11 @@ static int load_row(void *ctx, const ps_store_photo *p, ps_error *err)
         remember_new(l, p->id, row);
         e->info.computed++;
     }
+    /* ps_engine_photo's binary search relies on the store's id order:
+     * check it rather than trust it. */
+    if (e->n && p->id <= e->ids[e->n - 1])
+        return ps_errorf(err, "photo %lld comes after photo %lld: the index does not list "
+                         "photos in id order", (long long)p->id, (long long)e->ids[e->n - 1]);
     if (e->n == e->cap)
         reserve(e, e->cap ? 2 * e->cap : 1024);
     if (e->info.precision == PS_ENGINE_F32)
@@ -233,6 +238,24 @@ void ps_engine_close(ps_engine *e)
 void ps_engine_get_info(const ps_engine *e, ps_engine_info *out)
 {
     *out = e->info;
+}
+
+int ps_engine_photo(const ps_engine *e, int64_t id, const char **path, bool *restricted)
+{
+    size_t lo = 0, hi = e->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e->ids[mid] < id) {
+            lo = mid + 1;
+        } else if (e->ids[mid] > id) {
+            hi = mid;
+        } else {
+            *restricted = e->restricted[mid] != 0;
+            *path = *restricted ? NULL : e->paths[mid];
+            return 0;
+        }
+    }
+    return -1;
 }
 
 int ps_query_check(const char *q, size_t len, ps_error *err)

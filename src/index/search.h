@@ -83,6 +83,12 @@ typedef struct ps_engine_info {
 } ps_engine_info;
 void ps_engine_get_info(const ps_engine *e, ps_engine_info *out);
 
+/* The searchable photo with this database id: *path its absolute path
+ * (borrowed from the engine; NULL when restricted) and *restricted.
+ * Returns 0, or -1 when the engine holds no photo with this id.  Thread-safe
+ * like a search. */
+int ps_engine_photo(const ps_engine *e, int64_t id, const char **path, bool *restricted);
+
 typedef struct ps_hit {
     int64_t id;       /* the photo's id in the database */
     const char *path; /* absolute path; NULL when restricted (borrowed from the engine) */
