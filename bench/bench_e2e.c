@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "core/buf.h"
 #include "core/file.h"
 #include "image/decode.h"
@@ -28,13 +29,6 @@
 #include "nn/interp.h"
 #include "nn/models.h"
 #include "nn/tflite.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static double cpu_mhz(void)
 {
@@ -128,7 +122,7 @@ int main(int argc, char **argv)
     const char *names[4] = {"mobilenet_v2", "mobilenet_v1_embedding", "deeplab", "all"};
     for (int mode = 0; mode < 4; mode++) {
         int ok = 0;
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < n; i++) {
             ps_decode_opts o;
             ps_decode_opts_init(&o);
@@ -156,7 +150,7 @@ int main(int argc, char **argv)
             }
             ok++;
         }
-        double dt = now() - t0;
+        double dt = bench_now() - t0;
         double macs = 0;
         for (int k = 0; k < 3; k++)
             if (mode == 3 || mode == k)

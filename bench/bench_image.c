@@ -20,24 +20,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "core/buf.h"
 #include "core/file.h"
 #include "image/color.h"
 #include "image/decode.h"
 #include "image/resize.h"
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv)
 {
@@ -83,9 +71,9 @@ int main(int argc, char **argv)
                 double best = 1e9;
                 for (int r = 0; r < repeats; r++) {
                     ps_error err;
-                    double t0 = now();
+                    double t0 = bench_now();
                     int rc = ps_image_load_square(paths[i], sizes[si], &o, out, &err);
-                    double dt = now() - t0;
+                    double dt = bench_now() - t0;
                     if (rc != 0) {
                         fprintf(stderr, "%s\n", err.msg);
                         best = -1;
@@ -99,7 +87,7 @@ int main(int argc, char **argv)
                     sum += best;
                 }
             }
-            qsort(t, (size_t)ok, sizeof *t, cmp_double);
+            qsort(t, (size_t)ok, sizeof *t, bench_cmp_double);
             printf("%3d px  %-20s photos %3d  mean %6.2f ms  median %6.2f ms  total %7.1f ms\n",
                    sizes[si], modes[mi].name, ok, ok ? sum / ok * 1e3 : 0,
                    ok ? t[ok / 2] * 1e3 : 0, sum * 1e3);
@@ -119,17 +107,17 @@ int main(int argc, char **argv)
         double best = 1e9;
         for (int r = 0; r < repeats; r++) {
             float shares[2][PS_COLORS];
-            double t0 = now();
+            double t0 = bench_now();
             ps_color_shares(out, 513 * 513, NULL, shares[0]);
             ps_color_shares(out, 513 * 513, sel, shares[1]);
-            double dt = now() - t0;
+            double dt = bench_now() - t0;
             if (dt < best)
                 best = dt;
         }
         t[ok++] = best;
         sum += best;
     }
-    qsort(t, (size_t)ok, sizeof *t, cmp_double);
+    qsort(t, (size_t)ok, sizeof *t, bench_cmp_double);
     printf("513 px  colour shares (2 regions) photos %3d  mean %6.2f ms  median %6.2f ms\n", ok,
            ok ? sum / ok * 1e3 : 0, ok ? t[ok / 2] * 1e3 : 0);
     free(sel);

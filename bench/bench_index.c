@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "core/buf.h"
 #include "core/sha256.h"
 #include "index/blob.h"
@@ -40,13 +41,6 @@ typedef struct proj {
     size_t dim;
     float *w; /* dim weights */
 } proj;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static unsigned long long rng_state = 88172645463325252ull;
 static float frand(void)
@@ -104,12 +98,6 @@ static int allow_all(const void *ctx, const char *t, size_t n, ps_policy_result 
     (void)err;
     memset(out, 0, sizeof *out);
     return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static long long file_size(const char *p)
@@ -216,18 +204,18 @@ static void time_queries(const ps_engine *e, size_t n, double *p50, double *p99)
         char q[128];
         snprintf(q, sizeof q, "%s %s %s %d", words[i % 15], words[(i * 7) % 15], words[(i * 11) % 15], i);
         ps_results r;
-        double t = now();
+        double t = bench_now();
         if (ps_engine_search(e, q, strlen(q), K, &r, &err) != 0) {
             fprintf(stderr, "%s\n", err.msg);
             break;
         }
-        double dt = now() - t;
+        double dt = bench_now() - t;
         if (i >= 10) /* warm-up */
             lat[i - 10] = dt;
         nhits += r.n;
         ps_results_free(&r);
     }
-    qsort(lat, QUERIES, sizeof *lat, cmp_double);
+    qsort(lat, QUERIES, sizeof *lat, bench_cmp_double);
     *p50 = lat[QUERIES / 2] * 1e3;
     *p99 = lat[QUERIES * 99 / 100] * 1e3;
     if (nhits != (size_t)(QUERIES + 10) * (n < K ? n : K))
@@ -239,17 +227,17 @@ static void bench_size(const char *dir, size_t n, const ps_scorer *scorer)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/bench_index_%zu.db", dir, n);
-    double t0 = now();
+    double t0 = bench_now();
     if (build_db(path, n) != 0)
         return;
-    double t_build = now() - t0;
+    double t_build = bench_now() - t0;
     long long bytes_features = file_size(path);
 
     ps_rule rule = {allow_all, NULL};
     ps_error err;
-    t0 = now();
+    t0 = bench_now();
     ps_engine *e = ps_engine_open(path, scorer, &rule, NULL, &err);
-    double t_cold = now() - t0;
+    double t_cold = bench_now() - t0;
     if (!e) {
         fprintf(stderr, "%s\n", err.msg);
         return;
@@ -270,9 +258,9 @@ static void bench_size(const char *dir, size_t n, const ps_scorer *scorer)
         eo.precision = CONFIGS[c].precision;
         eo.threads = CONFIGS[c].threads;
         long rss0 = rss_kb();
-        t0 = now();
+        t0 = bench_now();
         e = ps_engine_open(path, scorer, &rule, &eo, &err);
-        double t_warm = now() - t0;
+        double t_warm = bench_now() - t0;
         if (!e) {
             fprintf(stderr, "%s\n", err.msg);
             break;
@@ -304,14 +292,14 @@ static void bench_sha(void)
         buf[i] = (unsigned char)(i * 31);
     unsigned char out[32];
     int reps = 200;
-    double t0 = now();
+    double t0 = bench_now();
     for (int r = 0; r < reps; r++) {
         ps_sha256 c;
         ps_sha256_init(&c);
         ps_sha256_update(&c, buf, n);
         ps_sha256_final(&c, out);
     }
-    double dt = now() - t0;
+    double dt = bench_now() - t0;
     printf("sha256: %.0f MB/s, %.3f ms per 150 KB photo\n", (double)n * reps / dt / 1e6, dt / reps * 1e3);
     free(buf);
 }

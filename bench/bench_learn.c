@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "core/buf.h"
 
 #include "learn/bilinear.h"
@@ -34,13 +35,6 @@
 #define NPAIRS 5822
 #define RANK 8
 #define LATENT 64
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 typedef struct problem {
     ps_mat T, P;
@@ -131,11 +125,11 @@ int main(int argc, char **argv)
     const char *which = argc > 1 ? argv[1] : "all";
     int threads = argc > 2 ? atoi(argv[2]) : 2;
     problem *pb = ps_xcalloc(1, sizeof *pb);
-    double t0 = now();
+    double t0 = bench_now();
     make_problem(pb);
     printf("synthetic: %d texts x %d-d, %d photos x %d-d, %d pairs; train %zu / test %zu pairs "
            "(made in %.1f s), %d threads\n",
-           NT, DT, NP, DP, NPAIRS, pb->split.n_train, pb->split.n_test, now() - t0, threads);
+           NT, DT, NP, DP, NPAIRS, pb->split.n_train, pb->split.n_test, bench_now() - t0, threads);
     {
         double my = 0, vy = 0;
         for (size_t i = 0; i < NPAIRS; i++)
@@ -154,12 +148,12 @@ int main(int argc, char **argv)
         ps_ridge_opts o = ps_ridge_defaults();
         o.groups = pb->pi;
         o.threads = threads;
-        t0 = now();
+        t0 = bench_now();
         if (ps_ridge_fit(&m, &rows, pb->y, pb->split.train, pb->split.n_train, &o, &err) != 0) {
             fprintf(stderr, "%s\n", err.msg);
             return 1;
         }
-        double secs = now() - t0;
+        double secs = bench_now() - t0;
         ps_ridge_predict(&m, &rows, pb->split.test, pb->split.n_test, pred);
         report("ridge", secs, pb, pred);
         printf("          alpha_rel %g, 5-fold CV over %zu alphas\n", m.alpha_rel, m.n_grid);
@@ -191,13 +185,13 @@ int main(int argc, char **argv)
             o.l2 = (float)atof(getenv("BENCH_MLP_L2"));
         if (getenv("BENCH_MLP_DROPOUT"))
             o.dropout = (float)atof(getenv("BENCH_MLP_DROPOUT"));
-        t0 = now();
+        t0 = bench_now();
         if (ps_mlp_train(&m, &rows, pb->y, inner.train, inner.n_train, inner.test, inner.n_test, &o,
                          &err) != 0) {
             fprintf(stderr, "%s\n", err.msg);
             return 1;
         }
-        double secs = now() - t0;
+        double secs = bench_now() - t0;
         ps_mlp_predict(&m, &rows, pb->split.test, pb->split.n_test, pred);
         report("mlp", secs, pb, pred);
         printf("          hidden [256,64], %zu epochs (best %zu), %.2f s/epoch\n", m.epochs_run,
@@ -216,31 +210,31 @@ int main(int argc, char **argv)
             if (getenv("BENCH_RANK"))
                 o.rank = (size_t)atoi(getenv("BENCH_RANK"));
             o.log = getenv("BENCH_LOG") ? stderr : NULL;
-            t0 = now();
+            t0 = bench_now();
             if (ps_bilinear_train(&m, &pairs, pb->y, inner.train, inner.n_train, inner.test,
                                   inner.n_test, &o, &err) != 0) {
                 fprintf(stderr, "%s\n", err.msg);
                 return 1;
             }
-            double secs = now() - t0;
+            double secs = bench_now() - t0;
             ps_bilinear_predict(&m, &pairs, pb->split.test, pb->split.n_test, pred);
             report(ranked ? "bilin+rk" : "bilinear", secs, pb, pred);
             printf("          rank %zu%s, %zu epochs (best %zu), %.3f s/epoch\n", m.rank,
                    ranked ? ", ranking weight 0.1" : "", m.epochs_run, m.best_epoch,
                    secs / (double)m.epochs_run);
             /* Retrieval: one text against all photos. */
-            t0 = now();
+            t0 = bench_now();
             ps_mat emb = ps_bilinear_embed_photos(&m, &pb->P);
-            double t_embed = now() - t0;
+            double t_embed = bench_now() - t0;
             float te[64], *scores = ps_xmalloc(NP * sizeof(float));
-            t0 = now();
+            t0 = bench_now();
             for (int rep = 0; rep < 1000; rep++) {
                 ps_bilinear_embed_text(&m, ps_mat_row(&pb->T, (size_t)rep % NT), te);
                 ps_bilinear_score_embedded(&m, te, &emb, NULL, scores);
             }
             if (!ranked)
                 printf("          retrieval: embed %d photos %.1f ms; one text vs %d photos %.1f us\n",
-                       NP, t_embed * 1e3, NP, (now() - t0) / 1000 * 1e6);
+                       NP, t_embed * 1e3, NP, (bench_now() - t0) / 1000 * 1e6);
             free(scores);
             ps_mat_free(&emb);
             ps_bilinear_free(&m);

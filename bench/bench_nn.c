@@ -14,16 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "core/buf.h"
 #include "core/file.h"
 #include "nn/models.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static uint8_t *input_for(const ps_model *m)
 {
@@ -94,10 +88,10 @@ int main(int argc, char **argv)
                          nf ? feat : NULL, &err);
             double best = 1e9, total = 0;
             for (int r = 0; r < n; r++) {
-                double t0 = now();
+                double t0 = bench_now();
                 ps_model_run(m, ws, x, ps_model_input_bytes(m), nc ? scores : NULL,
                              nf ? feat : NULL, &err);
-                double dt = now() - t0;
+                double dt = bench_now() - t0;
                 total += dt;
                 best = dt < best ? dt : best;
             }

@@ -16,23 +16,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "core/buf.h"
 #include "core/file.h"
 #include "score/learned.h"
 #include "score/zeroshot.h"
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv)
 {
@@ -57,7 +45,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_query: %s\n", err.msg);
         return 1;
     }
-    double t0 = now();
+    double t0 = bench_now();
     ps_zs_config cfg;
     ps_zs_config_default(&cfg);
     ps_scorer *s = model ? ps_learned_scorer_new(model, &cfg, &err) : ps_zeroshot_scorer_new(&cfg, &err);
@@ -66,7 +54,7 @@ int main(int argc, char **argv)
         free(data);
         return 1;
     }
-    double load = now() - t0;
+    double load = bench_now() - t0;
     float *q = ps_xmalloc(s->dim * sizeof *q);
     double *t = NULL;
     size_t n = 0, cap = 0, failed = 0;
@@ -77,14 +65,14 @@ int main(int argc, char **argv)
                 end = data + len;
             if (end == line)
                 continue;
-            double a = now();
+            double a = bench_now();
             failed += s->embed_query(s, line, (size_t)(end - line), q, &err) != 0;
             if (n == cap)
                 t = ps_xrealloc(t, (cap = cap ? 2 * cap : 1024) * sizeof *t);
-            t[n++] = now() - a;
+            t[n++] = bench_now() - a;
         }
     }
-    qsort(t, n, sizeof *t, cmp_double);
+    qsort(t, n, sizeof *t, bench_cmp_double);
     double sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += t[i];
