@@ -121,6 +121,125 @@ static void check_litert(const char *model, const char *name, const uint8_t *got
 static const ps_nn_options XNNPACK = {.xnnpack = 1, .softmax_table = 1};
 static const ps_nn_options ARMNN = {.armnn = 1};
 
+/* ---- a golden folder and its model ----------------------------------------------
+ * Every model test starts the same way: find shared/models and a folder of
+ * shared/golden, list the folder's inputs, load the model. */
+
+/* The model in one arithmetic with a workspace; m is NULL when the load
+ * failed (a failed check, already reported). */
+typedef struct arith {
+    ps_model *m;
+    ps_nn_workspace *ws;
+} arith;
+
+static arith arith_load(const char *models, ps_model_kind kind, const ps_nn_options *opt,
+                        int threads)
+{
+    ps_error err;
+    arith a = {ps_model_load(kind, models, opt, &err), NULL};
+    CHECK(a.m != NULL);
+    if (a.m)
+        a.ws = ps_model_workspace(a.m, threads);
+    else
+        fprintf(stderr, "%s\n", err.msg);
+    return a;
+}
+
+/* Runs the model on one input: 0 when it is loaded and the run succeeded.
+ * scores and features as ps_model_run takes them (NULL: not wanted). */
+static int arith_run(const arith *a, const char *in, size_t len, float *scores, float *features)
+{
+    ps_error err;
+    return a->m && ps_model_run(a->m, a->ws, (const uint8_t *)in, len, scores, features,
+                                &err) == 0 ? 0 : -1;
+}
+
+static const uint8_t *arith_output(const arith *a)
+{
+    return ps_model_raw_output(a->m, a->ws, NULL);
+}
+
+static void arith_free(arith *a)
+{
+    ps_nn_workspace_free(a->ws);
+    ps_model_free(a->m);
+}
+
+typedef struct golden {
+    char *models;                /* shared/models */
+    char *dir;                   /* the golden folder */
+    char names[MAX_FILES][128];  /* stems of its .in files, sorted */
+    int n;
+    /* golden_check: the model in the default arithmetic (TFLite's integer
+     * kernels), in xnnpack's and in armnn's. */
+    arith def, xnn, arm;
+    char *first;                 /* golden_load_first: the first input */
+    size_t first_len;
+} golden;
+
+/* shared/<sub> and shared/models: -1 (nothing to close) when either is
+ * missing, for the caller to SKIP or return. */
+static int golden_open(golden *g, const char *sub)
+{
+    memset(g, 0, sizeof *g);
+    g->models = shared_path("models");
+    g->dir = shared_path(sub);
+    if (!g->models || !g->dir) {
+        free(g->models);
+        free(g->dir);
+        return -1;
+    }
+    g->n = list_inputs(g->dir, g->names);
+    return 0;
+}
+
+/* For the tests of one model on one input: the model in arithmetic opt as
+ * g->def.m (without a workspace: they make their own) and the folder's
+ * first input.  0 when both are there, else a failed check. */
+static int golden_load_first(golden *g, ps_model_kind kind, const ps_nn_options *opt)
+{
+    ps_error err;
+    g->def.m = ps_model_load(kind, g->models, opt, &err);
+    if (g->n)
+        g->first = read_sibling(g->dir, g->names[0], ".in", &g->first_len);
+    CHECK(g->def.m && g->first);
+    return g->def.m && g->first ? 0 : -1;
+}
+
+static void golden_close(golden *g)
+{
+    free(g->first);
+    arith_free(&g->def);
+    arith_free(&g->xnn);
+    arith_free(&g->arm);
+    free(g->models);
+    free(g->dir);
+}
+
+/* Checks of one golden input NAME (the files NAME.* of g->dir). */
+typedef void (*input_check)(const golden *g, const char *name);
+
+/* Part 1 and 2 for one model: loads it in the three arithmetics (xnnpack's
+ * workspace with xnn_threads, the others with two) and runs `check` on every
+ * input of shared/<sub>.  -1 when the folders are missing (the caller
+ * SKIPs); a failed load is a failed check, and a missing xnnpack or armnn
+ * model only drops the checks that need it. */
+static int golden_check(const char *sub, ps_model_kind kind, int xnn_threads,
+                        input_check check)
+{
+    golden g;
+    if (golden_open(&g, sub) != 0)
+        return -1;
+    g.def = arith_load(g.models, kind, NULL, 2);
+    g.xnn = arith_load(g.models, kind, &XNNPACK, xnn_threads);
+    g.arm = arith_load(g.models, kind, &ARMNN, 2);
+    CHECK(g.n > 0);
+    for (int i = 0; g.def.m && i < g.n; i++)
+        check(&g, g.names[i]);
+    golden_close(&g);
+    return 0;
+}
+
 typedef struct agree {
     size_t same, total;
     int max_diff;
@@ -182,109 +301,91 @@ static void u8_scores(const uint8_t *q, int n, float *out)
         out[i] = q[i];
 }
 
-TEST(mobilenet_v2_golden)
+/* MobileNetV2 in the default arithmetic against golden: bounded drift, the
+ * same top classes up to quantization, sane features and probabilities. */
+static void v2_check_default(const golden *g, const char *name, const char *in, size_t in_len,
+                             const uint8_t *want)
 {
-    char *models = shared_path("models");
-    char *dir = shared_path("golden/mobilenet_v2_1.0_224_quant");
-    if (!models || !dir) {
-        free(models);
-        free(dir);
-        SKIP("shared models or golden/mobilenet_v2_1.0_224_quant missing");
-    }
-    ps_error err;
-    ps_model *m = ps_model_load(PS_MODEL_CLASSIFIER, models, NULL, &err);
-    CHECK(m != NULL);
-    if (!m) {
-        fprintf(stderr, "%s\n", err.msg);
-        free(models);
-        free(dir);
+    float probs[1001], feat[1280];
+    if (arith_run(&g->def, in, in_len, probs, feat) != 0) {
+        CHECK(0);
         return;
     }
-    ps_nn_workspace *ws = ps_model_workspace(m, 2);
-    ps_model *mx = ps_model_load(PS_MODEL_CLASSIFIER, models, &XNNPACK, &err);
-    CHECK(mx != NULL);
-    ps_nn_workspace *wx = mx ? ps_model_workspace(mx, 2) : NULL;
-    ps_model *ma = ps_model_load(PS_MODEL_CLASSIFIER, models, &ARMNN, &err);
-    CHECK(ma != NULL);
-    ps_nn_workspace *wa = ma ? ps_model_workspace(ma, 2) : NULL;
-    char names[MAX_FILES][128];
-    int n = list_inputs(dir, names);
-    CHECK(n > 0);
-    for (int i = 0; i < n; i++) {
-        size_t in_len, out_len;
-        char *in = read_sibling(dir, names[i], ".in", &in_len);
-        char *want = read_sibling(dir, names[i], ".out0", &out_len);
-        CHECK(in && want && out_len == 1001);
-        if (in && mx && ps_model_run(mx, wx, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0)
-            check_litert("mobilenet_v2", names[i], ps_model_raw_output(mx, wx, NULL), 1001);
-        if (in && want && out_len == 1001 && ma &&
-            ps_model_run(ma, wa, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0) {
-            const uint8_t *got = ps_model_raw_output(ma, wa, NULL);
-            check_exact("mobilenet_v2", names[i], got, (const uint8_t *)want, 1001);
-            int strict;
-            CHECK(same_top5(got, (const uint8_t *)want, 1001, &strict));
-            printf("mobilenet_v2 %s (armnn arithmetic): top-5 %s\n", names[i],
-                   strict ? "same" : "same up to a tie at the 5th place");
-        } else {
-            CHECK(0);
-        }
-        float probs[1001], feat[1280];
-        if (in && want && out_len == 1001 &&
-            ps_model_run(m, ws, (const uint8_t *)in, in_len, probs, feat, &err) == 0) {
-            size_t got_len;
-            const uint8_t *got = ps_model_raw_output(m, ws, &got_len);
-            agree g = compare(got, (const uint8_t *)want, 1001);
-            float a[1001], b[1001];
-            u8_scores(got, 1001, a);
-            u8_scores((const uint8_t *)want, 1001, b);
-            int ta[5], tb[5];
-            ps_top_k(a, 1001, 5, ta);
-            ps_top_k(b, 1001, 5, tb);
-            /* Strict set equality is printed; what must hold is equality up to
-             * quantization: softmax values are multiples of 1/256, so classes
-             * within a quantum or two of each other swap ranks between
-             * implementations.  Our top class must be golden's top (within one
-             * quantum) and each of our top 5 must be within two quanta of
-             * golden's 5th value. */
-            int set_equal = 1, close5 = 1;
-            for (int k = 0; k < 5; k++) {
-                int found = 0;
-                for (int j = 0; j < 5; j++)
-                    found |= ta[k] == tb[j];
-                set_equal &= found;
-                close5 &= b[ta[k]] >= b[tb[4]] - 2;
-            }
-            printf("mobilenet_v2 %s: %zu/%zu identical (%.2f%%), max diff %d, top-1 %d/%d, "
-                   "top-5 %s\n", names[i], g.same, g.total, 100.0 * g.same / g.total, g.max_diff,
-                   ta[0], tb[0], set_equal ? "same" : "same up to quantization ties");
-            CHECK(b[ta[0]] >= b[tb[0]] - 1);
-            CHECK(close5);
-            CHECK(g.same * 100 >= g.total * 95);
-            CHECK(g.max_diff <= 24);
-            /* Features are dequantized, non-negative (after RELU6) and not all zero. */
-            float sum = 0;
-            for (int k = 0; k < 1280; k++) {
-                CHECK(feat[k] >= 0 && feat[k] <= 6.01f);
-                sum += feat[k];
-            }
-            CHECK(sum > 1.0f);
-            /* Probabilities are the dequantized softmax bytes (scale 1/256). */
-            for (int k = 0; k < 1001; k++)
-                CHECK(probs[k] == got[k] / 256.0f);
-        } else {
-            CHECK(0);
-        }
-        free(in);
-        free(want);
+    const uint8_t *got = arith_output(&g->def);
+    agree ag = compare(got, want, 1001);
+    float a[1001], b[1001];
+    u8_scores(got, 1001, a);
+    u8_scores(want, 1001, b);
+    int ta[5], tb[5];
+    ps_top_k(a, 1001, 5, ta);
+    ps_top_k(b, 1001, 5, tb);
+    /* Strict set equality is printed; what must hold is equality up to
+     * quantization: softmax values are multiples of 1/256, so classes
+     * within a quantum or two of each other swap ranks between
+     * implementations.  Our top class must be golden's top (within one
+     * quantum) and each of our top 5 must be within two quanta of
+     * golden's 5th value. */
+    int set_equal = 1, close5 = 1;
+    for (int k = 0; k < 5; k++) {
+        int found = 0;
+        for (int j = 0; j < 5; j++)
+            found |= ta[k] == tb[j];
+        set_equal &= found;
+        close5 &= b[ta[k]] >= b[tb[4]] - 2;
     }
-    ps_nn_workspace_free(ws);
-    ps_nn_workspace_free(wx);
-    ps_nn_workspace_free(wa);
-    ps_model_free(m);
-    ps_model_free(mx);
-    ps_model_free(ma);
-    free(models);
-    free(dir);
+    printf("mobilenet_v2 %s: %zu/%zu identical (%.2f%%), max diff %d, top-1 %d/%d, "
+           "top-5 %s\n", name, ag.same, ag.total, 100.0 * ag.same / ag.total, ag.max_diff,
+           ta[0], tb[0], set_equal ? "same" : "same up to quantization ties");
+    CHECK(b[ta[0]] >= b[tb[0]] - 1);
+    CHECK(close5);
+    CHECK(ag.same * 100 >= ag.total * 95);
+    CHECK(ag.max_diff <= 24);
+    /* Features are dequantized, non-negative (after RELU6) and not all zero. */
+    float sum = 0;
+    for (int k = 0; k < 1280; k++) {
+        CHECK(feat[k] >= 0 && feat[k] <= 6.01f);
+        sum += feat[k];
+    }
+    CHECK(sum > 1.0f);
+    /* Probabilities are the dequantized softmax bytes (scale 1/256). */
+    for (int k = 0; k < 1001; k++)
+        CHECK(probs[k] == got[k] / 256.0f);
+}
+
+/* One golden input in the three arithmetics. */
+static void v2_check_input(const golden *g, const char *name)
+{
+    size_t in_len, out_len;
+    char *in = read_sibling(g->dir, name, ".in", &in_len);
+    char *want = read_sibling(g->dir, name, ".out0", &out_len);
+    const uint8_t *w = (const uint8_t *)want;
+    int ok = in && want && out_len == 1001;
+    CHECK(ok);
+    if (in && arith_run(&g->xnn, in, in_len, NULL, NULL) == 0)
+        check_litert("mobilenet_v2", name, arith_output(&g->xnn), 1001);
+    if (ok && arith_run(&g->arm, in, in_len, NULL, NULL) == 0) {
+        const uint8_t *got = arith_output(&g->arm);
+        check_exact("mobilenet_v2", name, got, w, 1001);
+        int strict;
+        CHECK(same_top5(got, w, 1001, &strict));
+        printf("mobilenet_v2 %s (armnn arithmetic): top-5 %s\n", name,
+               strict ? "same" : "same up to a tie at the 5th place");
+    } else {
+        CHECK(0);
+    }
+    if (ok)
+        v2_check_default(g, name, in, in_len, w);
+    else
+        CHECK(0);
+    free(in);
+    free(want);
+}
+
+TEST(mobilenet_v2_golden)
+{
+    if (golden_check("golden/mobilenet_v2_1.0_224_quant", PS_MODEL_CLASSIFIER, 2,
+                     v2_check_input) != 0)
+        SKIP("shared models or golden/mobilenet_v2_1.0_224_quant missing");
 }
 
 static double cosine(const uint8_t *a, const uint8_t *b, size_t n, int zp)
@@ -299,239 +400,209 @@ static double cosine(const uint8_t *a, const uint8_t *b, size_t n, int zp)
     return aa > 0 && bb > 0 ? ab / (sqrt(aa) * sqrt(bb)) : 0;
 }
 
-TEST(mobilenet_v1_golden)
+/* One golden input: the embedding in the default arithmetic close to
+ * golden's, xnnpack's identical to LiteRT's, armnn's to golden's. */
+static void v1_check_input(const golden *g, const char *name)
 {
-    char *models = shared_path("models");
-    char *dir = shared_path("golden/mobilenet_v1_1.0_224_quant_embedding_extractor");
-    if (!models || !dir) {
-        free(models);
-        free(dir);
-        SKIP("shared models or golden/mobilenet_v1_1.0_224_quant_embedding_extractor missing");
-    }
-    ps_error err;
-    ps_model *m = ps_model_load(PS_MODEL_EMBEDDER, models, NULL, &err);
-    ps_model *mx = ps_model_load(PS_MODEL_EMBEDDER, models, &XNNPACK, &err);
-    ps_model *ma = ps_model_load(PS_MODEL_EMBEDDER, models, &ARMNN, &err);
-    CHECK(m != NULL && mx != NULL && ma != NULL);
-    if (!m || !mx || !ma) {
-        fprintf(stderr, "%s\n", err.msg);
-        ps_model_free(m);
-        ps_model_free(mx);
-        ps_model_free(ma);
-        free(models);
-        free(dir);
-        return;
-    }
-    ps_nn_workspace *ws = ps_model_workspace(m, 2);
-    ps_nn_workspace *wx = ps_model_workspace(mx, 1);
-    ps_nn_workspace *wa = ps_model_workspace(ma, 2);
-    char names[MAX_FILES][128];
-    int n = list_inputs(dir, names);
-    CHECK(n > 0);
-    for (int i = 0; i < n; i++) {
-        size_t in_len, out_len;
-        char *in = read_sibling(dir, names[i], ".in", &in_len);
-        char *want = read_sibling(dir, names[i], ".out0", &out_len);
-        float emb[1024];
-        CHECK(in && want && out_len == 1024);
-        if (!in || !want || out_len != 1024 ||
-            ps_model_run(m, ws, (const uint8_t *)in, in_len, NULL, emb, &err) != 0) {
-            CHECK(0);
-            free(in);
-            free(want);
-            continue;
-        }
-        const uint8_t *got = ps_model_raw_output(m, ws, NULL);
-        agree g = compare(got, (const uint8_t *)want, 1024);
-        double cos = cosine(got, (const uint8_t *)want, 1024, 0);
-        printf("mobilenet_v1 %s: %zu/%zu identical (%.2f%%), max diff %d, cosine %.5f\n",
-               names[i], g.same, g.total, 100.0 * g.same / g.total, g.max_diff, cos);
-        CHECK(cos >= 0.99);
-        CHECK(g.max_diff <= 16);
-        CHECK(g.same * 100 >= g.total * 30);
-
-        if (ps_model_run(mx, wx, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0)
-            check_litert("mobilenet_v1", names[i], ps_model_raw_output(mx, wx, NULL), 1024);
-        if (ps_model_run(ma, wa, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0)
-            check_exact("mobilenet_v1", names[i], ps_model_raw_output(ma, wa, NULL),
-                        (const uint8_t *)want, 1024);
-        else
-            CHECK(0);
+    size_t in_len, out_len;
+    char *in = read_sibling(g->dir, name, ".in", &in_len);
+    char *want = read_sibling(g->dir, name, ".out0", &out_len);
+    const uint8_t *w = (const uint8_t *)want;
+    float emb[1024];
+    CHECK(in && want && out_len == 1024);
+    if (!in || !want || out_len != 1024 || arith_run(&g->def, in, in_len, NULL, emb) != 0) {
+        CHECK(0);
         free(in);
         free(want);
+        return;
     }
-    ps_nn_workspace_free(ws);
-    ps_nn_workspace_free(wx);
-    ps_nn_workspace_free(wa);
-    ps_model_free(m);
-    ps_model_free(mx);
-    ps_model_free(ma);
-    free(models);
-    free(dir);
+    const uint8_t *got = arith_output(&g->def);
+    agree ag = compare(got, w, 1024);
+    double cos = cosine(got, w, 1024, 0);
+    printf("mobilenet_v1 %s: %zu/%zu identical (%.2f%%), max diff %d, cosine %.5f\n", name,
+           ag.same, ag.total, 100.0 * ag.same / ag.total, ag.max_diff, cos);
+    CHECK(cos >= 0.99);
+    CHECK(ag.max_diff <= 16);
+    CHECK(ag.same * 100 >= ag.total * 30);
+
+    if (arith_run(&g->xnn, in, in_len, NULL, NULL) == 0)
+        check_litert("mobilenet_v1", name, arith_output(&g->xnn), 1024);
+    if (arith_run(&g->arm, in, in_len, NULL, NULL) == 0)
+        check_exact("mobilenet_v1", name, arith_output(&g->arm), w, 1024);
+    else
+        CHECK(0);
+    free(in);
+    free(want);
+}
+
+TEST(mobilenet_v1_golden)
+{
+    /* xnnpack on one thread here: the other models run it on two. */
+    if (golden_check("golden/mobilenet_v1_1.0_224_quant_embedding_extractor", PS_MODEL_EMBEDDER,
+                     1, v1_check_input) != 0)
+        SKIP("shared models or golden/mobilenet_v1_1.0_224_quant_embedding_extractor missing");
+}
+
+/* "class fraction" lines of a .fractions file; absent classes have 0. */
+static void parse_fractions(const char *text, float share[21])
+{
+    const char *p = text;
+    int cls;
+    float f;
+    int consumed;
+    for (int c = 0; c < 21; c++)
+        share[c] = 0;
+    while (sscanf(p, "%d %f%n", &cls, &f, &consumed) == 2) {
+        if (cls >= 0 && cls < 21)
+            share[cls] = f;
+        p += consumed;
+    }
+}
+
+#define DEEPLAB_PIXELS ((size_t)513 * 513)
+
+/* The golden files of one DeepLab input; lg (the logits) is optional. */
+typedef struct seg_golden {
+    char *in, *am, *fr, *lg;
+    size_t in_len, am_len, fr_len, lg_len;
+} seg_golden;
+
+/* xnnpack: the logits' SHA-256 is LiteRT's, as listed in
+ * tests/data/litert/deeplab_logits.sha256 (no check without that list). */
+static void deeplab_check_litert(const golden *g, const char *name, const seg_golden *s)
+{
+    size_t hl = 0;
+    char *hashes = litert_file("deeplab_logits.sha256", &hl);
+    if (hashes && arith_run(&g->xnn, s->in, s->in_len, NULL, NULL) == 0) {
+        size_t nl;
+        const uint8_t *lx = ps_model_raw_logits(g->xnn.m, g->xnn.ws, &nl);
+        char hex[65];
+        ps_sha256_hex(lx, nl, hex);
+        ps_buf line = {0};
+        ps_buf_printf(&line, "%s  %s\n", hex, name);
+        int same = strstr(hashes, line.data) != NULL;
+        ps_buf_free(&line);
+        printf("deeplab %s vs LiteRT (xnnpack arithmetic): logits SHA-256 %s\n", name,
+               same ? "identical" : "DIFFERENT");
+        CHECK(same);
+    }
+    free(hashes);
+}
+
+/* The default arithmetic (already run: classes and frac are its output):
+ * >= 99% of pixels with golden's class, bounded logits, shares within 1%. */
+static void deeplab_check_default(const golden *g, const char *name, const seg_golden *s,
+                                  const uint8_t *classes, const float frac[21],
+                                  const float want[21])
+{
+    agree ga = compare(classes, (const uint8_t *)s->am, DEEPLAB_PIXELS);
+    printf("deeplab %s: argmax %zu/%zu pixels agree (%.3f%%)\n", name, ga.same, ga.total,
+           100.0 * ga.same / ga.total);
+    CHECK(ga.same * 100 >= ga.total * 99);
+    if (s->lg && s->lg_len == DEEPLAB_PIXELS * 21) {
+        size_t n_lg;
+        const uint8_t *logits = ps_model_raw_logits(g->def.m, g->def.ws, &n_lg);
+        CHECK(logits && n_lg == s->lg_len);
+        if (logits && n_lg == s->lg_len) {
+            agree gl = compare(logits, (const uint8_t *)s->lg, s->lg_len);
+            printf("deeplab %s: logits %zu/%zu identical (%.2f%%), max diff %d\n", name,
+                   gl.same, gl.total, 100.0 * gl.same / gl.total, gl.max_diff);
+            CHECK(gl.max_diff <= 8);
+            CHECK(gl.same * 100 >= gl.total * 30);
+        }
+    }
+    float total = 0;
+    for (int c = 0; c < 21; c++) {
+        CHECK_NEAR(frac[c], want[c], 0.01);
+        total += frac[c];
+    }
+    CHECK_NEAR(total, 1.0, 1e-4);
+}
+
+/* The criterion, in Arm NN's arithmetic (classes: scratch). */
+static void deeplab_check_armnn(const golden *g, const char *name, const seg_golden *s,
+                                uint8_t *classes, const float want[21])
+{
+    ps_error err;
+    float frac[21];
+    if (arith_run(&g->arm, s->in, s->in_len, frac, NULL) != 0 ||
+        ps_model_class_map(g->arm.m, g->arm.ws, classes, DEEPLAB_PIXELS, &err) != 0) {
+        CHECK(0);
+        return;
+    }
+    agree aa = compare(classes, (const uint8_t *)s->am, DEEPLAB_PIXELS);
+    double worst = 0;
+    for (int c = 0; c < 21; c++)
+        worst = fabs(frac[c] - want[c]) > worst ? fabs(frac[c] - want[c]) : worst;
+    printf("deeplab %s (armnn arithmetic): argmax %zu/%zu pixels agree (%.3f%%), "
+           "largest class share difference %.6f\n", name, aa.same, aa.total,
+           100.0 * aa.same / aa.total, worst);
+    CHECK(aa.same * 1000 >= aa.total * 999);
+    /* The golden shares are printed with 6 decimals. */
+    CHECK(worst <= 0.001);
+    if (s->lg && s->lg_len == DEEPLAB_PIXELS * 21) {
+        size_t n_lg;
+        const uint8_t *logits = ps_model_raw_logits(g->arm.m, g->arm.ws, &n_lg);
+        CHECK(logits && n_lg == s->lg_len);
+        if (logits && n_lg == s->lg_len)
+            check_exact("deeplab logits", name, logits, (const uint8_t *)s->lg, s->lg_len);
+    }
+}
+
+/* One golden input in the three arithmetics; the default arithmetic's
+ * classes are checked before the armnn run reuses the buffer. */
+static void deeplab_check_input(const golden *g, const char *name)
+{
+    ps_error err;
+    seg_golden s = {0};
+    s.in = read_sibling(g->dir, name, ".in", &s.in_len);
+    s.am = read_sibling(g->dir, name, ".argmax", &s.am_len);
+    s.fr = read_sibling(g->dir, name, ".fractions", &s.fr_len);
+    s.lg = read_sibling(g->dir, name, ".logits", &s.lg_len);
+    uint8_t *classes = ps_xmalloc(DEEPLAB_PIXELS);
+    float frac[21], want[21];
+    CHECK(s.in && s.am && s.fr && s.am_len == DEEPLAB_PIXELS);
+    if (!s.in || !s.am || !s.fr || s.am_len != DEEPLAB_PIXELS ||
+        arith_run(&g->def, s.in, s.in_len, frac, NULL) != 0 ||
+        ps_model_class_map(g->def.m, g->def.ws, classes, DEEPLAB_PIXELS, &err) != 0) {
+        CHECK(0);
+    } else {
+        deeplab_check_litert(g, name, &s);
+        parse_fractions(s.fr, want);
+        deeplab_check_default(g, name, &s, classes, frac, want);
+        deeplab_check_armnn(g, name, &s, classes, want);
+    }
+    free(classes);
+    free(s.in);
+    free(s.am);
+    free(s.fr);
+    free(s.lg);
 }
 
 TEST(deeplab_golden)
 {
-    char *models = shared_path("models");
-    char *dir = shared_path("golden/deeplabv3_mnv2_pascal_quant");
-    if (!models || !dir) {
-        free(models);
-        free(dir);
+    if (golden_check("golden/deeplabv3_mnv2_pascal_quant", PS_MODEL_SEGMENTER, 2,
+                     deeplab_check_input) != 0)
         SKIP("shared models or golden/deeplabv3_mnv2_pascal_quant missing");
-    }
-    ps_error err;
-    ps_model *m = ps_model_load(PS_MODEL_SEGMENTER, models, NULL, &err);
-    CHECK(m != NULL);
-    if (!m) {
-        fprintf(stderr, "%s\n", err.msg);
-        free(models);
-        free(dir);
-        return;
-    }
-    ps_nn_workspace *ws = ps_model_workspace(m, 2);
-    ps_model *mx = ps_model_load(PS_MODEL_SEGMENTER, models, &XNNPACK, &err);
-    CHECK(mx != NULL);
-    ps_nn_workspace *wx = mx ? ps_model_workspace(mx, 2) : NULL;
-    ps_model *ma = ps_model_load(PS_MODEL_SEGMENTER, models, &ARMNN, &err);
-    CHECK(ma != NULL);
-    ps_nn_workspace *wa = ma ? ps_model_workspace(ma, 2) : NULL;
-    size_t hl = 0;
-    char *hashes = litert_file("deeplab_logits.sha256", &hl);
-    char names[MAX_FILES][128];
-    int n = list_inputs(dir, names);
-    CHECK(n > 0);
-    const size_t pixels = 513 * 513;
-    uint8_t *classes = ps_xmalloc(pixels);
-    for (int i = 0; i < n; i++) {
-        size_t in_len, am_len, fr_len, lg_len = 0;
-        char *in = read_sibling(dir, names[i], ".in", &in_len);
-        char *am = read_sibling(dir, names[i], ".argmax", &am_len);
-        char *fr = read_sibling(dir, names[i], ".fractions", &fr_len);
-        char *lg = read_sibling(dir, names[i], ".logits", &lg_len);
-        float frac[21];
-        CHECK(in && am && fr && am_len == pixels);
-        if (!in || !am || !fr || am_len != pixels ||
-            ps_model_run(m, ws, (const uint8_t *)in, in_len, frac, NULL, &err) != 0 ||
-            ps_model_class_map(m, ws, classes, pixels, &err) != 0) {
-            CHECK(0);
-            free(in);
-            free(am);
-            free(fr);
-            free(lg);
-            continue;
-        }
-        if (mx && hashes && ps_model_run(mx, wx, (const uint8_t *)in, in_len, NULL, NULL, &err) == 0) {
-            size_t nl;
-            const uint8_t *lx = ps_model_raw_logits(mx, wx, &nl);
-            char hex[65];
-            ps_sha256_hex(lx, nl, hex);
-            ps_buf line = {0};
-            ps_buf_printf(&line, "%s  %s\n", hex, names[i]);
-            int same = strstr(hashes, line.data) != NULL;
-            ps_buf_free(&line);
-            printf("deeplab %s vs LiteRT (xnnpack arithmetic): logits SHA-256 %s\n", names[i],
-                   same ? "identical" : "DIFFERENT");
-            CHECK(same);
-        }
-        agree ga = compare(classes, (const uint8_t *)am, pixels);
-        printf("deeplab %s: argmax %zu/%zu pixels agree (%.3f%%)\n", names[i], ga.same, ga.total,
-               100.0 * ga.same / ga.total);
-        CHECK(ga.same * 100 >= ga.total * 99);
-        if (lg && lg_len == pixels * 21) {
-            size_t n_lg;
-            const uint8_t *logits = ps_model_raw_logits(m, ws, &n_lg);
-            CHECK(logits && n_lg == lg_len);
-            if (logits && n_lg == lg_len) {
-                agree gl = compare(logits, (const uint8_t *)lg, lg_len);
-                printf("deeplab %s: logits %zu/%zu identical (%.2f%%), max diff %d\n", names[i],
-                       gl.same, gl.total, 100.0 * gl.same / gl.total, gl.max_diff);
-                CHECK(gl.max_diff <= 8);
-                CHECK(gl.same * 100 >= gl.total * 30);
-            }
-        }
-        /* "class fraction" lines; absent classes have fraction 0. */
-        float want[21] = {0};
-        char *p = fr;
-        int cls;
-        float f;
-        int consumed;
-        while (sscanf(p, "%d %f%n", &cls, &f, &consumed) == 2) {
-            if (cls >= 0 && cls < 21)
-                want[cls] = f;
-            p += consumed;
-        }
-        float total = 0;
-        for (int c = 0; c < 21; c++) {
-            CHECK_NEAR(frac[c], want[c], 0.01);
-            total += frac[c];
-        }
-        CHECK_NEAR(total, 1.0, 1e-4);
-
-        /* The criterion, in Arm NN's arithmetic. */
-        if (ma && ps_model_run(ma, wa, (const uint8_t *)in, in_len, frac, NULL, &err) == 0 &&
-            ps_model_class_map(ma, wa, classes, pixels, &err) == 0) {
-            agree aa = compare(classes, (const uint8_t *)am, pixels);
-            double worst = 0;
-            for (int c = 0; c < 21; c++)
-                worst = fabs(frac[c] - want[c]) > worst ? fabs(frac[c] - want[c]) : worst;
-            printf("deeplab %s (armnn arithmetic): argmax %zu/%zu pixels agree (%.3f%%), "
-                   "largest class share difference %.6f\n", names[i], aa.same, aa.total,
-                   100.0 * aa.same / aa.total, worst);
-            CHECK(aa.same * 1000 >= aa.total * 999);
-            /* The golden shares are printed with 6 decimals. */
-            CHECK(worst <= 0.001);
-            if (lg && lg_len == pixels * 21) {
-                size_t n_lg;
-                const uint8_t *logits = ps_model_raw_logits(ma, wa, &n_lg);
-                CHECK(logits && n_lg == lg_len);
-                if (logits && n_lg == lg_len)
-                    check_exact("deeplab logits", names[i], logits, (const uint8_t *)lg, lg_len);
-            }
-        } else {
-            CHECK(0);
-        }
-        free(in);
-        free(am);
-        free(fr);
-        free(lg);
-    }
-    free(classes);
-    free(hashes);
-    ps_nn_workspace_free(ws);
-    ps_nn_workspace_free(wx);
-    ps_nn_workspace_free(wa);
-    ps_model_free(mx);
-    ps_model_free(ma);
-    ps_model_free(m);
-    free(models);
-    free(dir);
 }
 
 /* Reference kernels, fast kernels, 1 and 2 threads: identical bytes
  * (opt: the arithmetic, NULL for the default). */
 static void same_paths(ps_model_kind kind, const char *golden_sub, const ps_nn_options *opt)
 {
-    char *models = shared_path("models");
-    char *dir = shared_path(golden_sub);
-    if (!models || !dir) {
-        free(models);
-        free(dir);
+    golden g;
+    if (golden_open(&g, golden_sub) != 0)
         return;
-    }
-    ps_error err;
-    ps_model *m = ps_model_load(kind, models, opt, &err);
-    char names[MAX_FILES][128];
-    int n = list_inputs(dir, names);
-    size_t in_len = 0;
-    char *in = n ? read_sibling(dir, names[0], ".in", &in_len) : NULL;
-    CHECK(m && in);
-    if (m && in) {
+    if (golden_load_first(&g, kind, opt) == 0) {
+        const ps_model *m = g.def.m;
+        const uint8_t *in = (const uint8_t *)g.first;
+        ps_error err;
         ps_nn_workspace *w1 = ps_model_workspace(m, 1), *w2 = ps_model_workspace(m, 2),
                         *wr = ps_model_workspace(m, 2);
         ps_nn_workspace_set_reference(wr, 1);
-        CHECK(ps_model_run(m, w1, (uint8_t *)in, in_len, NULL, NULL, &err) == 0);
-        CHECK(ps_model_run(m, w2, (uint8_t *)in, in_len, NULL, NULL, &err) == 0);
-        CHECK(ps_model_run(m, wr, (uint8_t *)in, in_len, NULL, NULL, &err) == 0);
+        CHECK(ps_model_run(m, w1, in, g.first_len, NULL, NULL, &err) == 0);
+        CHECK(ps_model_run(m, w2, in, g.first_len, NULL, NULL, &err) == 0);
+        CHECK(ps_model_run(m, wr, in, g.first_len, NULL, NULL, &err) == 0);
         size_t n1, n2, nr;
         const uint8_t *a = ps_model_raw_output(m, w1, &n1), *b = ps_model_raw_output(m, w2, &n2),
                       *r = ps_model_raw_output(m, wr, &nr);
@@ -544,10 +615,7 @@ static void same_paths(ps_model_kind kind, const char *golden_sub, const ps_nn_o
         ps_nn_workspace_free(w2);
         ps_nn_workspace_free(wr);
     }
-    free(in);
-    ps_model_free(m);
-    free(models);
-    free(dir);
+    golden_close(&g);
 }
 
 TEST(reference_and_fast_kernels_agree_on_models)
@@ -592,27 +660,16 @@ static void *run_thread(void *arg)
 
 TEST(one_model_many_threads)
 {
-    char *models = shared_path("models");
-    char *dir = shared_path("golden/mobilenet_v1_1.0_224_quant_embedding_extractor");
-    if (!models || !dir) {
-        free(models);
-        free(dir);
+    golden g;
+    if (golden_open(&g, "golden/mobilenet_v1_1.0_224_quant_embedding_extractor") != 0)
         SKIP("shared models or golden files missing");
-    }
-    ps_error err;
-    ps_model *m = ps_model_load(PS_MODEL_EMBEDDER, models, NULL, &err);
-    char names[MAX_FILES][128];
-    int n = list_inputs(dir, names);
-    size_t len = 0;
-    char *in = n ? read_sibling(dir, names[0], ".in", &len) : NULL;
-    CHECK(m && in);
-    if (m && in) {
+    if (golden_load_first(&g, PS_MODEL_EMBEDDER, NULL) == 0) {
         shared_run r[3];
         pthread_t t[3];
         for (int i = 0; i < 3; i++) {
-            r[i].m = m;
-            r[i].in = (const uint8_t *)in;
-            r[i].len = len;
+            r[i].m = g.def.m;
+            r[i].in = (const uint8_t *)g.first;
+            r[i].len = g.first_len;
             CHECK(pthread_create(&t[i], NULL, run_thread, &r[i]) == 0);
         }
         for (int i = 0; i < 3; i++)
@@ -622,10 +679,7 @@ TEST(one_model_many_threads)
             CHECK(memcmp(r[i].out, r[0].out, 1024) == 0);
         }
     }
-    free(in);
-    ps_model_free(m);
-    free(models);
-    free(dir);
+    golden_close(&g);
 }
 
 TEST(labels_and_metadata)

@@ -363,116 +363,53 @@ TEST(empty_and_foreign_files_are_refused)
     CHECK_CONTAINS(err.msg, "cannot open");
 }
 
+/* The default tiny model changed by `edit` (an expression on the spec `s`)
+ * must be refused with a message containing `want`.  A macro, so that a
+ * failed check names the case's own line. */
+#define CHECK_REFUSED(edit, want)                                             \
+    do {                                                                      \
+        spec s = default_spec();                                              \
+        ps_error err = {{0}};                                                 \
+        (void)(edit);                                                         \
+        CHECK(load_spec(&s, &err) != 0);                                      \
+        CHECK_CONTAINS(err.msg, want);                                        \
+    } while (0)
+
 TEST(bad_values_give_clear_messages)
 {
-    ps_error err;
-    spec s;
-
-    s = default_spec();
-    s.opcode = 18;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "tiny.tflite: byte offset ");
-    CHECK_CONTAINS(err.msg, "MUL is not supported");
-
-    s = default_spec();
-    s.opcode = 32;
-    s.custom = "TFLite_Detection_PostProcess";
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "custom operator 'TFLite_Detection_PostProcess' is not supported");
-
-    s = default_spec();
-    s.opcode = 150; /* a code only the int32 field can hold */
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "builtin operator 150 is not supported");
-
-    s = default_spec();
-    s.in_dims[1] = 70000;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "dimension 1 is 70000");
-
-    s = default_spec();
-    s.in_dims[0] = 65536;
-    s.in_dims[1] = 65536;
-    s.in_dims[2] = 65536;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "is larger than");
-
-    s = default_spec();
-    s.in_dims[2] = 0;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "dimension 2 is 0");
-
-    s = default_spec();
-    s.w_bytes = 5;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "holds 5 bytes, but shape and type UINT8 need 6");
-
-    s = default_spec();
-    s.op_input = 9;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "tensor index 9 is out of range");
-
-    s = default_spec();
-    s.opcode_index = 3;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "opcode index 3 is out of range");
-
-    s = default_spec();
-    s.stride = 0;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "stride_w is 0");
-
-    s = default_spec();
-    s.act = 4;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "fused activation TANH is not supported");
-
-    s = default_spec();
-    s.in_scale = 0.0f;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "scale 0 is not a positive finite number");
-
-    s = default_spec();
-    s.in_scale = -1.0f;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "is not a positive finite number");
-
-    s = default_spec();
-    s.in_scale = NAN;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "is not a positive finite number");
-
-    s = default_spec();
-    s.in_zp = 300;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "zero point 300 is out of range for UINT8");
-
-    s = default_spec();
-    s.nscales = 2;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "per-channel quantization (2 scales)");
+    /* Messages of the reader name the file and the byte offset. */
+    CHECK_REFUSED(s.opcode = 18, "tiny.tflite: byte offset ");
+    CHECK_REFUSED(s.opcode = 18, "MUL is not supported");
+    CHECK_REFUSED((s.opcode = 32, s.custom = "TFLite_Detection_PostProcess"),
+                  "custom operator 'TFLite_Detection_PostProcess' is not supported");
+    /* a code only the int32 field can hold */
+    CHECK_REFUSED(s.opcode = 150, "builtin operator 150 is not supported");
+    CHECK_REFUSED(s.in_dims[1] = 70000, "dimension 1 is 70000");
+    CHECK_REFUSED(s.in_dims[0] = s.in_dims[1] = s.in_dims[2] = 65536, "is larger than");
+    CHECK_REFUSED(s.in_dims[2] = 0, "dimension 2 is 0");
+    CHECK_REFUSED(s.w_bytes = 5, "holds 5 bytes, but shape and type UINT8 need 6");
+    CHECK_REFUSED(s.op_input = 9, "tensor index 9 is out of range");
+    CHECK_REFUSED(s.opcode_index = 3, "opcode index 3 is out of range");
+    CHECK_REFUSED(s.stride = 0, "stride_w is 0");
+    CHECK_REFUSED(s.act = 4, "fused activation TANH is not supported");
+    CHECK_REFUSED(s.in_scale = 0.0f, "scale 0 is not a positive finite number");
+    CHECK_REFUSED(s.in_scale = -1.0f, "is not a positive finite number");
+    CHECK_REFUSED(s.in_scale = NAN, "is not a positive finite number");
+    CHECK_REFUSED(s.in_zp = 300, "zero point 300 is out of range for UINT8");
+    CHECK_REFUSED(s.nscales = 2, "per-channel quantization (2 scales)");
 
     /* Graph-level checks (interpreter). */
-    s = default_spec();
-    s.w_dims[3] = 1;
-    s.w_bytes = 2;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "operator 0 (CONV_2D): filter has 1 input channels, the input has 3");
+    CHECK_REFUSED((s.w_dims[3] = 1, s.w_bytes = 2),
+                  "operator 0 (CONV_2D): filter has 1 input channels, the input has 3");
+    CHECK_REFUSED(s.out_dims[1] = 5, "has shape 1x5x4x2, but the operator produces 1x4x4x2");
+    CHECK_REFUSED(s.op_input = 3, "before any operator writes it"); /* reads its own output */
 
-    s = default_spec();
-    s.out_dims[1] = 5;
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "has shape 1x5x4x2, but the operator produces 1x4x4x2");
-
-    s = default_spec();
-    s.op_input = 3; /* reads its own output */
-    CHECK(load_spec(&s, &err) != 0);
-    CHECK_CONTAINS(err.msg, "before any operator writes it");
-
-    s = default_spec();
-    s.stride = 2;
-    s.out_dims[1] = s.out_dims[2] = 2;
-    CHECK(load_spec(&s, &err) == 0);
+    /* The same model with stride 2 and the matching output loads. */
+    spec ok = default_spec();
+    ok.stride = 2;
+    ok.out_dims[1] = ok.out_dims[2] = 2;
+    ps_error err;
+    CHECK(load_spec(&ok, &err) == 0);
 }
 
 /* Every truncation and every single-bit flip of the tiny model either loads
@@ -684,118 +621,149 @@ static int out_dim(int in, int k, int s, int d, int same, int *pad)
     return o;
 }
 
+/* ---- random conv problems ---------------------------------------------------------
+ * The conv, depthwise and Arm NN kernel tests each draw a shape of their own;
+ * the rest of a problem (output size, zero points, weights, bias, input and
+ * two outputs to compare) is the same and lives here. */
+
+typedef struct conv_case {
+    ps_nn_conv p;
+    uint8_t *w;      /* the filter p.w points to */
+    int32_t *bias;   /* the bias p.bias points to */
+    uint8_t *in;
+    uint8_t *want;   /* the reference kernel's output */
+    uint8_t *got;    /* the fast kernel's output */
+    size_t out_n;
+} conv_case;
+
+/* Kernel, stride and dilation of each axis: 1 for a pointwise conv, else
+ * 1-3, 1-2 and 1-2, drawn independently. */
+static void random_window(ps_nn_conv *p, int pointwise)
+{
+    p->k_h = pointwise ? 1 : rnd_in(1, 3);
+    p->k_w = pointwise ? 1 : rnd_in(1, 3);
+    p->stride_h = pointwise ? 1 : rnd_in(1, 2);
+    p->stride_w = pointwise ? 1 : rnd_in(1, 2);
+    p->dil_h = pointwise ? 1 : rnd_in(1, 2);
+    p->dil_w = pointwise ? 1 : rnd_in(1, 2);
+}
+
+/* Completes c->p, whose batches, input size, channels, depth multiplier,
+ * window and depthwise flag are set: the output size with SAME padding (or
+ * VALID when `same` is 0), K as the interpreter sets it, random zero points,
+ * weights, a bias in [-bias_max, bias_max] and an input.  The caller adds
+ * the requantization and frees with conv_case_free. */
+static void conv_case_fill(conv_case *c, int same, int bias_max)
+{
+    ps_nn_conv *p = &c->p;
+    p->out_h = out_dim(p->in_h, p->k_h, p->stride_h, p->dil_h, same, &p->pad_h);
+    p->out_w = out_dim(p->in_w, p->k_w, p->stride_w, p->dil_w, same, &p->pad_w);
+    p->in_zp = rnd_in(0, 255);
+    p->w_zp = rnd_in(0, 255);
+    p->K = p->k_h * p->k_w * (p->depthwise ? 1 : p->in_c);
+    size_t wn = (size_t)p->out_c * p->K;
+    c->w = ps_xmalloc(wn);
+    fill(c->w, wn);
+    c->bias = ps_xmalloc((size_t)p->out_c * 4);
+    for (int i = 0; i < p->out_c; i++)
+        c->bias[i] = (int32_t)(rnd() % (uint32_t)(2 * bias_max + 1)) - bias_max;
+    p->w = c->w;
+    p->bias = c->bias;
+    size_t in_n = (size_t)p->batches * p->in_h * p->in_w * p->in_c;
+    c->out_n = (size_t)p->batches * p->out_h * p->out_w * p->out_c;
+    c->in = ps_xmalloc(in_n);
+    fill(c->in, in_n);
+    c->want = ps_xmalloc(c->out_n);
+    c->got = ps_xmalloc(c->out_n);
+}
+
+/* The two outputs are the same bytes; a mismatch names the shape. */
+static void conv_case_check(const conv_case *c, const char *what)
+{
+    const ps_nn_conv *p = &c->p;
+    int diff = memcmp(c->want, c->got, c->out_n);
+    if (diff)
+        fprintf(stderr, "%s %dx%dx%d k%dx%d s%d d%d -> %d: mismatch\n", what, p->in_h, p->in_w,
+                p->in_c, p->k_h, p->k_w, p->stride_h, p->dil_h, p->out_c);
+    CHECK(diff == 0);
+}
+
+/* Also drops the packed forms (a no-op when never packed: their pointers
+ * are NULL). */
+static void conv_case_free(conv_case *c)
+{
+    ps_nn_conv_unpack(&c->p);
+    free(c->w);
+    free(c->bias);
+    free(c->in);
+    free(c->want);
+    free(c->got);
+}
+
 TEST(conv_fast_matches_reference)
 {
     for (int iter = 0; iter < 60; iter++) {
-        ps_nn_conv p;
-        memset(&p, 0, sizeof p);
+        conv_case c = {0};
+        ps_nn_conv *p = &c.p;
         int pointwise = iter % 3 == 0;
-        p.batches = rnd_in(1, 2);
-        p.in_h = rnd_in(1, 9);
-        p.in_w = rnd_in(1, 9);
-        p.in_c = rnd_in(1, 40);
-        p.out_c = rnd_in(1, 40);
-        p.k_h = pointwise ? 1 : rnd_in(1, 3);
-        p.k_w = pointwise ? 1 : rnd_in(1, 3);
-        p.stride_h = pointwise ? 1 : rnd_in(1, 2);
-        p.stride_w = pointwise ? 1 : rnd_in(1, 2);
-        p.dil_h = pointwise ? 1 : rnd_in(1, 2);
-        p.dil_w = pointwise ? 1 : rnd_in(1, 2);
+        p->batches = rnd_in(1, 2);
+        p->in_h = rnd_in(1, 9);
+        p->in_w = rnd_in(1, 9);
+        p->in_c = rnd_in(1, 40);
+        p->out_c = rnd_in(1, 40);
+        p->depth_mult = 1;
+        random_window(p, pointwise);
+        /* VALID padding only where the dilated window fits the input. */
         int same = pointwise ? 1 : (int)(rnd() % 2);
-        if (!same && ((p.k_h - 1) * p.dil_h + 1 > p.in_h || (p.k_w - 1) * p.dil_w + 1 > p.in_w))
+        if ((p->k_h - 1) * p->dil_h + 1 > p->in_h || (p->k_w - 1) * p->dil_w + 1 > p->in_w)
             same = 1;
-        p.out_h = out_dim(p.in_h, p.k_h, p.stride_h, p.dil_h, same, &p.pad_h);
-        p.out_w = out_dim(p.in_w, p.k_w, p.stride_w, p.dil_w, same, &p.pad_w);
-        p.depth_mult = 1;
-        p.in_zp = rnd_in(0, 255);
-        p.w_zp = rnd_in(0, 255);
-        p.K = p.k_h * p.k_w * p.in_c;
-        size_t wn = (size_t)p.out_c * p.K;
-        uint8_t *w = ps_xmalloc(wn);
-        fill(w, wn);
-        int32_t *bias = ps_xmalloc((size_t)p.out_c * 4);
-        for (int i = 0; i < p.out_c; i++)
-            bias[i] = (int32_t)(rnd() % 200001) - 100000;
-        p.w = w;
-        p.bias = bias;
-        random_rq(&p.rq, 1e-5, iter % 5 == 0 ? 3.0 : 0.01);
-        ps_nn_conv_pack(&p);
-        size_t in_n = (size_t)p.batches * p.in_h * p.in_w * p.in_c;
-        size_t out_n = (size_t)p.batches * p.out_h * p.out_w * p.out_c;
-        uint8_t *in = ps_xmalloc(in_n), *a = ps_xmalloc(out_n), *b = ps_xmalloc(out_n);
-        fill(in, in_n);
-        void *scratch = ps_xmalloc(ps_nn_conv_scratch(&p));
-        ps_nn_conv_ref(&p, in, a, 0, p.batches * p.out_h);
-        int pixels = p.batches * p.out_h * p.out_w;
+        conv_case_fill(&c, same, 100000);
+        random_rq(&p->rq, 1e-5, iter % 5 == 0 ? 3.0 : 0.01);
+        ps_nn_conv_pack(p);
+        void *scratch = ps_xmalloc(ps_nn_conv_scratch(p));
+        ps_nn_conv_ref(p, c.in, c.want, 0, p->batches * p->out_h);
+        /* In two calls, split by pixels or by output channels (at a multiple
+         * of 16, the AVX2 block), as the interpreter's threads split it. */
+        int pixels = p->batches * p->out_h * p->out_w;
         if (iter % 2) {
-            ps_nn_conv_fast(&p, in, b, 0, pixels / 2, 0, p.out_c, scratch);
-            ps_nn_conv_fast(&p, in, b, pixels / 2, pixels, 0, p.out_c, scratch);
+            ps_nn_conv_fast(p, c.in, c.got, 0, pixels / 2, 0, p->out_c, scratch);
+            ps_nn_conv_fast(p, c.in, c.got, pixels / 2, pixels, 0, p->out_c, scratch);
         } else {
-            int mid = (p.out_c / 16 / 2) * 16;
-            ps_nn_conv_fast(&p, in, b, 0, pixels, 0, mid, scratch);
-            ps_nn_conv_fast(&p, in, b, 0, pixels, mid, p.out_c, scratch);
+            int mid = (p->out_c / 16 / 2) * 16;
+            ps_nn_conv_fast(p, c.in, c.got, 0, pixels, 0, mid, scratch);
+            ps_nn_conv_fast(p, c.in, c.got, 0, pixels, mid, p->out_c, scratch);
         }
-        int diff = memcmp(a, b, out_n);
-        if (diff)
-            fprintf(stderr, "conv %dx%dx%d k%dx%d s%d d%d -> %d: mismatch\n", p.in_h, p.in_w,
-                    p.in_c, p.k_h, p.k_w, p.stride_h, p.dil_h, p.out_c);
-        CHECK(diff == 0);
-        ps_nn_conv_unpack(&p);
+        conv_case_check(&c, "conv");
         free(scratch);
-        free(in);
-        free(a);
-        free(b);
-        free(w);
-        free(bias);
+        conv_case_free(&c);
     }
 }
 
 TEST(depthwise_fast_matches_reference)
 {
     for (int iter = 0; iter < 60; iter++) {
-        ps_nn_conv p;
-        memset(&p, 0, sizeof p);
-        p.depthwise = 1;
-        p.batches = rnd_in(1, 2);
-        p.in_h = rnd_in(1, 10);
-        p.in_w = rnd_in(1, 10);
-        p.in_c = rnd_in(1, 50);
-        p.depth_mult = 1;
-        p.out_c = p.in_c;
-        p.k_h = rnd_in(1, 3);
-        p.k_w = rnd_in(1, 3);
-        p.stride_h = p.stride_w = rnd_in(1, 2);
-        p.dil_h = p.dil_w = rnd_in(1, 2);
-        p.out_h = out_dim(p.in_h, p.k_h, p.stride_h, p.dil_h, 1, &p.pad_h);
-        p.out_w = out_dim(p.in_w, p.k_w, p.stride_w, p.dil_w, 1, &p.pad_w);
-        p.in_zp = rnd_in(0, 255);
-        p.w_zp = rnd_in(0, 255);
-        p.K = p.k_h * p.k_w;
-        size_t wn = (size_t)p.K * p.out_c;
-        uint8_t *w = ps_xmalloc(wn);
-        fill(w, wn);
-        int32_t *bias = ps_xmalloc((size_t)p.out_c * 4);
-        for (int i = 0; i < p.out_c; i++)
-            bias[i] = (int32_t)(rnd() % 20001) - 10000;
-        p.w = w;
-        p.bias = bias;
-        random_rq(&p.rq, 1e-4, iter % 4 == 0 ? 2.0 : 0.05);
-        ps_nn_conv_pack(&p);
-        size_t in_n = (size_t)p.batches * p.in_h * p.in_w * p.in_c;
-        size_t out_n = (size_t)p.batches * p.out_h * p.out_w * p.out_c;
-        uint8_t *in = ps_xmalloc(in_n), *a = ps_xmalloc(out_n), *b = ps_xmalloc(out_n);
-        fill(in, in_n);
-        int rows = p.batches * p.out_h;
-        ps_nn_dw_ref(&p, in, a, 0, rows);
-        ps_nn_dw_fast(&p, in, b, 0, rows / 2);
-        ps_nn_dw_fast(&p, in, b, rows / 2, rows);
-        CHECK(memcmp(a, b, out_n) == 0);
-        ps_nn_conv_unpack(&p);
-        free(in);
-        free(a);
-        free(b);
-        free(w);
-        free(bias);
+        conv_case c = {0};
+        ps_nn_conv *p = &c.p;
+        p->depthwise = 1;
+        p->batches = rnd_in(1, 2);
+        p->in_h = rnd_in(1, 10);
+        p->in_w = rnd_in(1, 10);
+        p->in_c = rnd_in(1, 50);
+        p->depth_mult = 1;
+        p->out_c = p->in_c;
+        p->k_h = rnd_in(1, 3);
+        p->k_w = rnd_in(1, 3);
+        p->stride_h = p->stride_w = rnd_in(1, 2);
+        p->dil_h = p->dil_w = rnd_in(1, 2);
+        conv_case_fill(&c, 1, 10000);
+        random_rq(&p->rq, 1e-4, iter % 4 == 0 ? 2.0 : 0.05);
+        ps_nn_conv_pack(p);
+        int rows = p->batches * p->out_h;
+        ps_nn_dw_ref(p, c.in, c.want, 0, rows);
+        ps_nn_dw_fast(p, c.in, c.got, 0, rows / 2);
+        ps_nn_dw_fast(p, c.in, c.got, rows / 2, rows);
+        conv_case_check(&c, "depthwise");
+        conv_case_free(&c);
     }
 }
 
@@ -820,63 +788,36 @@ static void random_fop(ps_nn_fop *f, const ps_nn_conv *p)
 TEST(armnn_conv_fast_matches_reference)
 {
     for (int iter = 0; iter < 80; iter++) {
-        ps_nn_conv p;
-        memset(&p, 0, sizeof p);
-        p.depthwise = iter % 2;
-        int pointwise = !p.depthwise && iter % 4 == 0;
-        p.batches = rnd_in(1, 2);
-        p.in_h = rnd_in(1, 9);
-        p.in_w = rnd_in(1, 9);
-        p.in_c = p.depthwise && iter % 3 ? 8 * rnd_in(1, 4) : rnd_in(1, 40);
-        p.depth_mult = p.depthwise && iter % 3 == 0 ? rnd_in(1, 2) : 1;
-        p.out_c = p.depthwise ? p.in_c * p.depth_mult : rnd_in(1, 40);
-        p.k_h = pointwise ? 1 : rnd_in(1, 3);
-        p.k_w = pointwise ? 1 : rnd_in(1, 3);
-        p.stride_h = pointwise ? 1 : rnd_in(1, 2);
-        p.stride_w = pointwise ? 1 : rnd_in(1, 2);
-        p.dil_h = pointwise ? 1 : rnd_in(1, 2);
-        p.dil_w = pointwise ? 1 : rnd_in(1, 2);
-        p.out_h = out_dim(p.in_h, p.k_h, p.stride_h, p.dil_h, 1, &p.pad_h);
-        p.out_w = out_dim(p.in_w, p.k_w, p.stride_w, p.dil_w, 1, &p.pad_w);
-        p.in_zp = rnd_in(0, 255);
-        p.w_zp = rnd_in(0, 255);
-        size_t wn = (size_t)p.out_c * p.k_h * p.k_w * (p.depthwise ? 1 : p.in_c);
-        uint8_t *w = ps_xmalloc(wn);
-        fill(w, wn);
-        int32_t *bias = ps_xmalloc((size_t)p.out_c * 4);
-        for (int i = 0; i < p.out_c; i++)
-            bias[i] = (int32_t)(rnd() % 20001) - 10000;
-        p.w = w;
-        p.bias = bias;
+        conv_case c = {0};
+        ps_nn_conv *p = &c.p;
+        p->depthwise = iter % 2;
+        int pointwise = !p->depthwise && iter % 4 == 0;
+        p->batches = rnd_in(1, 2);
+        p->in_h = rnd_in(1, 9);
+        p->in_w = rnd_in(1, 9);
+        /* Depthwise: mostly whole blocks of 8 channels, every third layer
+         * any count and a depth multiplier of 1 or 2. */
+        p->in_c = p->depthwise && iter % 3 ? 8 * rnd_in(1, 4) : rnd_in(1, 40);
+        p->depth_mult = p->depthwise && iter % 3 == 0 ? rnd_in(1, 2) : 1;
+        p->out_c = p->depthwise ? p->in_c * p->depth_mult : rnd_in(1, 40);
+        random_window(p, pointwise);
+        conv_case_fill(&c, 1, 10000);
         ps_nn_fop f;
-        random_fop(&f, &p);
-        size_t in_n = (size_t)p.batches * p.in_h * p.in_w * p.in_c;
-        size_t out_n = (size_t)p.batches * p.out_h * p.out_w * p.out_c;
-        uint8_t *in = ps_xmalloc(in_n), *a = ps_xmalloc(out_n), *b = ps_xmalloc(out_n);
-        fill(in, in_n);
-        int rows = p.batches * p.out_h;
-        if (p.depthwise) {
-            ps_nn_fdw_ref(&p, &f, in, a, 0, rows);
-            ps_nn_fdw(&p, &f, in, b, 0, rows / 2);
-            ps_nn_fdw(&p, &f, in, b, rows / 2, rows);
+        random_fop(&f, p);
+        int rows = p->batches * p->out_h;
+        if (p->depthwise) {
+            ps_nn_fdw_ref(p, &f, c.in, c.want, 0, rows);
+            ps_nn_fdw(p, &f, c.in, c.got, 0, rows / 2);
+            ps_nn_fdw(p, &f, c.in, c.got, rows / 2, rows);
         } else {
-            ps_nn_fconv_ref(&p, &f, in, a, 0, rows);
-            ps_nn_fconv(&p, &f, in, b, 0, rows / 2);
-            ps_nn_fconv(&p, &f, in, b, rows / 2, rows);
+            ps_nn_fconv_ref(p, &f, c.in, c.want, 0, rows);
+            ps_nn_fconv(p, &f, c.in, c.got, 0, rows / 2);
+            ps_nn_fconv(p, &f, c.in, c.got, rows / 2, rows);
         }
-        int diff = memcmp(a, b, out_n);
-        if (diff)
-            fprintf(stderr, "armnn %s %dx%dx%d k%dx%d s%d d%d -> %d: mismatch\n",
-                    p.depthwise ? "dw" : "conv", p.in_h, p.in_w, p.in_c, p.k_h, p.k_w,
-                    p.stride_h, p.dil_h, p.out_c);
-        CHECK(diff == 0);
+        conv_case_check(&c, p->depthwise ? "armnn dw" : "armnn conv");
         free(f.w);
         free(f.bias);
-        free(in);
-        free(a);
-        free(b);
-        free(w);
-        free(bias);
+        conv_case_free(&c);
     }
 }
 
