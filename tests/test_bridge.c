@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/file.h"
 #include "score/bridge.h"
+#include "score/relfeat.h"
 #include "score/zeroshot.h"
 #include "test.h"
 
@@ -512,6 +513,22 @@ TEST(colour_words_match_the_foreground_colours)
     }
     CHECK_INT(found, 1);
     ps_query_free(&q);
+
+    /* The learned scores' pair features split the same dot product: all =
+     * classes + vector, classes = concepts + VOC + colours. */
+    size_t dim = ps_zeroshot_dim(z);
+    float *qe = ps_xmalloc(dim * sizeof *qe), *pe = ps_xmalloc(dim * sizeof *pe);
+    CHECK_INT(ps_zeroshot_embed_query(z, text, strlen(text), qe, &err), 0);
+    ps_zeroshot_embed_photo(z, &black, pe);
+    float x[6];
+    ps_relfeat_extra(PS_EF_ALL, z, qe, pe, x); /* zs zsclass zsvec zsconcept zsvoc zscolor */
+    CHECK_NEAR(x[0], dot(qe, pe, dim), 1e-5);
+    CHECK_NEAR(x[0], x[1] + x[2], 1e-5);
+    CHECK_NEAR(x[1], x[3] + x[4] + x[5], 1e-5);
+    CHECK_NEAR(x[5], ex.colors_part, 1e-5);
+    CHECK(x[5] > 0);
+    free(qe);
+    free(pe);
 
     /* The colors ablation removes the colour part, and only it. */
     ps_zs_params p;

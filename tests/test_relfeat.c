@@ -23,6 +23,10 @@ TEST(block_names_round_trip)
     CHECK_STR(out, "none");
     CHECK_INT(ps_relfeat_parse(PS_RF_EXTRA, "zsvoc,zsconcept", &m, &err), 0);
     CHECK_INT(ps_relfeat_extra_dim(m), 2);
+    CHECK_INT(ps_relfeat_parse(PS_RF_EXTRA, "zscolor,zs", &m, &err), 0);
+    CHECK_INT(m, PS_EF_ZS | PS_EF_ZSCOLOR);
+    ps_relfeat_format(PS_RF_EXTRA, m, out, sizeof out);
+    CHECK_STR(out, "zs,zscolor");
     CHECK_INT(ps_relfeat_parse(PS_RF_TEXT, "glove,pixels", &m, &err), -1);
     CHECK_CONTAINS(err.msg, "'pixels'");
     CHECK_CONTAINS(err.msg, "glove");
@@ -37,7 +41,7 @@ TEST(dimensions)
     CHECK_INT(ps_relfeat_photo_dim(PS_PF_ZS | PS_PF_VOC, 500), 521);
     CHECK_INT(ps_relfeat_text_dim(PS_TF_GLOVE, 2000, 100), 100);
     CHECK_INT(ps_relfeat_text_dim(PS_TF_ALL, 2000, 100), 2100);
-    CHECK_INT(ps_relfeat_extra_dim(PS_EF_ALL), 5);
+    CHECK_INT(ps_relfeat_extra_dim(PS_EF_ALL), 6);
 }
 
 TEST(photo_vector_layout)

@@ -12,7 +12,8 @@
 
 static const char *const PHOTO_NAMES[] = {"mnv2", "mnv1", "logprob", "voc", "zs", NULL};
 static const char *const TEXT_NAMES[] = {"glove", "zs", NULL};
-static const char *const EXTRA_NAMES[] = {"zs", "zsclass", "zsvec", "zsconcept", "zsvoc", NULL};
+static const char *const EXTRA_NAMES[] = {"zs",        "zsclass", "zsvec", "zsconcept",
+                                           "zsvoc",     "zscolor", NULL};
 
 static const char *const *names_of(int side)
 {
@@ -146,10 +147,11 @@ void ps_relfeat_extra_range(const ps_zeroshot *z, unsigned mask, size_t k, size_
     const ps_bridge *br = ps_zeroshot_bridge(z);
     size_t nd = ps_bridge_ndims(br), nc = ps_bridge_nconcepts(br), dim = ps_zeroshot_dim(z);
     size_t vo = ps_zeroshot_vector_offset(z);
-    /* [lo, hi) of each block: all, all but the vector, vector, concepts, VOC. */
-    const size_t range[5][2] = {{0, dim}, {0, vo}, {vo, dim}, {0, nc}, {nc, nd}};
+    /* [lo, hi) of each block: all, all but the vector, vector, concepts, VOC,
+     * colours. */
+    const size_t range[6][2] = {{0, dim}, {0, vo}, {vo, dim}, {0, nc}, {nc, nd}, {nd, vo}};
     size_t seen = 0;
-    for (int bit = 0; bit < 5; bit++) {
+    for (int bit = 0; bit < 6; bit++) {
         if (!(mask & (1u << bit)))
             continue;
         if (seen++ != k)

@@ -23,6 +23,7 @@
  *   PS_EF_ZSVEC    its query vector . label vector part
  *   PS_EF_ZSCONCEPT  its WordNet concept part (ImageNet classes and above)
  *   PS_EF_ZSVOC    its VOC part
+ *   PS_EF_ZSCOLOR  its colour part
  *
  * The models standardize every column themselves.  Nothing here allocates
  * except where stated; all functions are thread-safe.
@@ -56,7 +57,8 @@ enum {
     PS_EF_ZSVEC = 1u << 2,
     PS_EF_ZSCONCEPT = 1u << 3,
     PS_EF_ZSVOC = 1u << 4,
-    PS_EF_ALL = (1u << 5) - 1,
+    PS_EF_ZSCOLOR = 1u << 5,
+    PS_EF_ALL = (1u << 6) - 1,
 };
 
 /* Which blocks, as stored in a model file. */
@@ -64,7 +66,7 @@ typedef struct ps_relfeat {
     unsigned photo, text, extra;
 } ps_relfeat;
 
-/* Parse "mnv2,mnv1,logprob" / "glove" / "zs,zsclass,zsvec,zsconcept,zsvoc"
+/* Parse "mnv2,mnv1,logprob" / "glove" / "zs,zsclass,zsvec,zsconcept,zsvoc,zscolor"
  * ("none" = 0) into a
  * mask; print a mask into out (at least 64 bytes). */
 int ps_relfeat_parse(int side, const char *s, unsigned *mask, ps_error *err);
