@@ -20,6 +20,7 @@ static int run_bin(char *const args[], char *out, size_t cap)
         dup2(fds[1], 2);
         close(fds[0]);
         setenv("PICSEEK_DB_WAIT_MS", "100", 1);
+        setenv("PICSEEK_MODEL", "none", 1); /* the zero-shot score, whatever is cached */
         execv(args[0], args);
         _exit(127);
     }
@@ -72,8 +73,53 @@ TEST(locked_database_fails_after_waiting)
     free(d);
 }
 
+/* An index whose features an older picseek computed (another feature
+ * version): search answers, says why nothing was found and what to run. */
+TEST(old_features_are_explained)
+{
+    const char *bin = getenv("PICSEEK_BIN");
+    if (!bin || !*bin)
+        SKIP("PICSEEK_BIN not set");
+    char *d = tx_fresh_dir("cli_old");
+    char *root = tx_path(d, "photos");
+    char *db = tx_path(d, "old.db");
+    mkdir(root, 0755);
+    tx_photo(root, "dog.jpg", "dog beach");
+    tx_photo(root, "cat.jpg", "cat sofa");
+    ps_index_opts o = {.db_path = db, .root = root, .extract = tx_extract};
+    ps_index_summary s;
+    ps_error err = {{0}};
+    CHECK_INT(ps_index_run(&o, &s, &err), 0);
+    ps_index_summary_free(&s);
+    /* Feature blobs of version 1 ("PSF1", version 1, float16, no values),
+     * no cached embeddings. */
+    sqlite3 *raw;
+    sqlite3_open(db, &raw);
+    CHECK_INT(sqlite3_exec(raw,
+                           "DELETE FROM embeddings; UPDATE features SET "
+                           "blob=X'505346310100010000000000'; UPDATE photos SET features_version=1",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(raw);
+    char out[8192];
+    char *search[] = {(char *)bin, "search", "a dog", "--db", db, NULL};
+    int rc = run_bin(search, out, sizeof out);
+    if (rc == 1 && !strstr(out, "old.db"))
+        SKIP("the zero-shot score's assets (WordNet, GloVe, models) are not available");
+    CHECK_INT(rc, 0);
+    CHECK_CONTAINS(out, "best 0 of 0 photos");
+    CHECK_CONTAINS(out, "its 2 photos were indexed by an older picseek; run 'picseek index DIR' "
+                        "again to search them");
+    CHECK_CONTAINS(out, "2 indexed photos were left out (features of an older picseek); run "
+                        "'picseek index DIR --db ");
+    free(root);
+    free(db);
+    free(d);
+}
+
 int main(void)
 {
     RUN(locked_database_fails_after_waiting);
+    RUN(old_features_are_explained);
     return test_summary();
 }

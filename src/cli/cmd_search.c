@@ -48,7 +48,9 @@ static const char HELP[] =
     "index, locked, corrupt or newer database, models missing), 2 usage error\n"
     "(no query, empty, too long or invalid query).\n";
 
-static void results_text(ps_buf *b, const char *q, const ps_results *r)
+/* unusable: indexed photos the engine left out (features of an older
+ * picseek), which explains an empty answer better than "no photos". */
+static void results_text(ps_buf *b, const char *q, const ps_results *r, size_t unusable)
 {
     if (r->blocked) {
         ps_buf_printf(b, "%s\n", PS_POLICY_DISCLAIMER);
@@ -56,7 +58,11 @@ static void results_text(ps_buf *b, const char *q, const ps_results *r)
     }
     ps_buf_printf(b, "Results for \"%s\" (best %zu of %zu photos):\n", q, r->n, r->searched);
     if (r->n == 0) {
-        ps_buf_puts(b, "  (the index has no photos yet; run 'picseek index DIR')\n");
+        if (unusable)
+            ps_buf_printf(b, "  (its %zu photos were indexed by an older picseek; run 'picseek "
+                             "index DIR' again to search them)\n", unusable);
+        else
+            ps_buf_puts(b, "  (the index has no photos yet; run 'picseek index DIR')\n");
         return;
     }
     ps_buf_printf(b, "  %4s  %7s  %s\n", "rank", "score", "photo");
@@ -171,13 +177,16 @@ int cmd_search(int argc, char **argv)
         rc = cli_fail(CMD, &err);
         goto out;
     }
+    ps_engine_info info = {0};
+    if (e)
+        ps_engine_get_info(e, &info);
     ps_buf b = {0};
     if (json) {
         ps_json j;
         ps_json_init(&j, &b, 1);
         ps_results_json(&j, q, qlen, &r);
     } else {
-        results_text(&b, q, &r);
+        results_text(&b, q, &r, info.unusable);
     }
     rc = cli_write_stdout(&b);
     ps_buf_free(&b);
@@ -186,12 +195,9 @@ int cmd_search(int argc, char **argv)
                  "%zu of these photos are no longer where they were indexed (moved or deleted); "
                  "run 'picseek index DIR --db %s' again",
                  r.nmissing, db);
-    ps_engine_info info = {0};
-    if (e)
-        ps_engine_get_info(e, &info);
     if (info.unusable)
-        cli_warn(CMD, "%zu indexed photos were left out (features of an older picseek); run 'picseek index' again",
-                 info.unusable);
+        cli_warn(CMD, "%zu indexed photos were left out (features of an older picseek); run "
+                      "'picseek index DIR --db %s' again", info.unusable, db);
 out:
     ps_results_free(&r);
     ps_engine_close(e);

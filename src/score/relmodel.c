@@ -65,7 +65,7 @@ static int parse_double(const char *name, const char *v, double lo, double hi, d
 static int parse_size(const char *name, const char *v, size_t lo, size_t hi, size_t *out,
                       ps_error *err)
 {
-    double d;
+    double d = 0; /* set by parse_double; -O3 cannot see that */
     if (parse_double(name, v, (double)lo, (double)hi, &d, err) != 0)
         return -1;
     if (d != (double)(size_t)d)
