@@ -66,22 +66,6 @@ static const char HELP[] =
 
 enum { OPT_JSON = 256, OPT_MODELS, OPT_NO_CACHE };
 
-static const char *source_name(ps_class_source s)
-{
-    return s == PS_SRC_VOC ? "voc" : s == PS_SRC_COLOR ? "color" : "imagenet";
-}
-
-/* What a contributor's value is: a probability, an area or a colour share. */
-static const char *value_name(ps_class_source s)
-{
-    return s == PS_SRC_VOC ? "area" : s == PS_SRC_COLOR ? "share" : "prob";
-}
-
-static const char *why_name(const ps_zs_contrib *c)
-{
-    return c->source == PS_SRC_COLOR ? "color" : ps_bridge_why_name(c->why);
-}
-
 static void write_json(ps_buf *b, const char *photo, const char *text, bool cached,
                        const ps_zeroshot *z, const ps_zs_explanation *ex,
                        const ps_policy_result *pr)
@@ -99,49 +83,8 @@ static void write_json(ps_buf *b, const char *photo, const char *text, bool cach
         return;
     }
     ps_json_key(&j, "scorer"); ps_json_str(&j, ps_zeroshot_name(z));
-    ps_json_key(&j, "score"); ps_json_num(&j, ex->score);
-    ps_json_key(&j, "raw"); ps_json_num(&j, ex->raw);
-    ps_json_key(&j, "classes_part"); ps_json_num(&j, ex->classes_part);
-    ps_json_key(&j, "colors_part"); ps_json_num(&j, ex->colors_part);
-    ps_json_key(&j, "vector_part"); ps_json_num(&j, ex->vector_part);
     ps_json_key(&j, "features_cached"); ps_json_bool(&j, cached);
-    ps_json_key(&j, "contributors");
-    ps_json_arr(&j);
-    for (size_t i = 0; i < ex->n; i++) {
-        const ps_zs_contrib *c = &ex->top[i];
-        const ps_bridge *br = ps_zeroshot_bridge(z);
-        ps_json_obj(&j);
-        ps_json_key(&j, "label"); ps_json_str(&j, c->label);
-        ps_json_key(&j, "source"); ps_json_str(&j, source_name(c->source));
-        if (c->source == PS_SRC_VOC) {
-            ps_json_key(&j, "class"); ps_json_int(&j, c->voc_class);
-        } else if (c->source == PS_SRC_COLOR) {
-            ps_json_key(&j, "region"); ps_json_str(&j, c->foreground ? "foreground" : "all");
-        } else {
-            char id[16];
-            snprintf(id, sizeof id, "n%08u", (unsigned)c->synset);
-            ps_json_key(&j, "synset"); ps_json_str(&j, id);
-        }
-        ps_json_key(&j, "word"); ps_json_str(&j, c->word);
-        ps_json_key(&j, "why"); ps_json_str(&j, why_name(c));
-        ps_json_key(&j, "weight"); ps_json_num(&j, c->relevance);
-        ps_json_key(&j, value_name(c->source)); ps_json_num(&j, c->value);
-        ps_json_key(&j, "contribution"); ps_json_num(&j, c->contribution);
-        if (c->source == PS_SRC_IMAGENET) {
-            ps_json_key(&j, "classes");
-            ps_json_arr(&j);
-            for (int i2 = 0; i2 < c->nclasses; i2++) {
-                ps_json_obj(&j);
-                ps_json_key(&j, "label"); ps_json_str(&j, ps_bridge_label(br, c->classes[i2]));
-                ps_json_key(&j, "class"); ps_json_int(&j, c->classes[i2]);
-                ps_json_key(&j, "prob"); ps_json_num(&j, c->class_prob[i2]);
-                ps_json_end(&j);
-            }
-            ps_json_end(&j);
-        }
-        ps_json_end(&j);
-    }
-    ps_json_end(&j);
+    ps_zs_explanation_json(&j, z, ex);
     ps_json_end(&j);
     ps_buf_putc(b, '\n');
 }
@@ -159,10 +102,10 @@ static void write_text(ps_buf *b, const ps_zeroshot *z, const ps_zs_explanation 
     for (size_t i = 0; i < ex->n; i++) {
         const ps_zs_contrib *c = &ex->top[i];
         ps_buf_printf(b, "  %.4f  %-8s %-26s %s %.3f  (word '%s', %s, weight %.3f)\n",
-                      c->contribution, source_name(c->source), c->label, value_name(c->source),
-                      c->value, c->word,
+                      c->contribution, ps_zs_source_name(c->source), c->label,
+                      ps_zs_value_name(c->source), c->value, c->word,
                       c->source == PS_SRC_COLOR ? (c->foreground ? "foreground" : "all pixels")
-                                                : why_name(c),
+                                                : ps_zs_why_name(c),
                       c->relevance);
         if (c->nclasses > 1 || (c->nclasses == 1 && strcmp(c->label,
                                                            ps_bridge_label(br, c->classes[0]))))

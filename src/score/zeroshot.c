@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/paths.h"
 #include "core/sha256.h"
 #include "image/color.h"
@@ -590,4 +591,69 @@ int ps_zeroshot_explain(const ps_zeroshot *z, const ps_query *q, const ps_featur
     free(bw);
     free(why);
     return rc;
+}
+
+/* ---- explanations as words and JSON ------------------------------------------ */
+
+const char *ps_zs_source_name(ps_class_source s)
+{
+    return s == PS_SRC_VOC ? "voc" : s == PS_SRC_COLOR ? "color" : "imagenet";
+}
+
+const char *ps_zs_value_name(ps_class_source s)
+{
+    return s == PS_SRC_VOC ? "area" : s == PS_SRC_COLOR ? "share" : "prob";
+}
+
+const char *ps_zs_why_name(const ps_zs_contrib *c)
+{
+    return c->source == PS_SRC_COLOR ? "color" : ps_bridge_why_name(c->why);
+}
+
+static void contrib_json(ps_json *j, const ps_bridge *br, const ps_zs_contrib *c)
+{
+    ps_json_obj(j);
+    ps_json_key(j, "label"); ps_json_str(j, c->label);
+    ps_json_key(j, "source"); ps_json_str(j, ps_zs_source_name(c->source));
+    if (c->source == PS_SRC_VOC) {
+        ps_json_key(j, "class"); ps_json_int(j, c->voc_class);
+    } else if (c->source == PS_SRC_COLOR) {
+        ps_json_key(j, "region"); ps_json_str(j, c->foreground ? "foreground" : "all");
+    } else {
+        char id[16];
+        snprintf(id, sizeof id, "n%08u", (unsigned)c->synset);
+        ps_json_key(j, "synset"); ps_json_str(j, id);
+    }
+    ps_json_key(j, "word"); ps_json_str(j, c->word);
+    ps_json_key(j, "why"); ps_json_str(j, ps_zs_why_name(c));
+    ps_json_key(j, "weight"); ps_json_num(j, c->relevance);
+    ps_json_key(j, ps_zs_value_name(c->source)); ps_json_num(j, c->value);
+    ps_json_key(j, "contribution"); ps_json_num(j, c->contribution);
+    if (c->source == PS_SRC_IMAGENET) {
+        ps_json_key(j, "classes");
+        ps_json_arr(j);
+        for (int i = 0; i < c->nclasses; i++) {
+            ps_json_obj(j);
+            ps_json_key(j, "label"); ps_json_str(j, ps_bridge_label(br, c->classes[i]));
+            ps_json_key(j, "class"); ps_json_int(j, c->classes[i]);
+            ps_json_key(j, "prob"); ps_json_num(j, c->class_prob[i]);
+            ps_json_end(j);
+        }
+        ps_json_end(j);
+    }
+    ps_json_end(j);
+}
+
+void ps_zs_explanation_json(ps_json *j, const ps_zeroshot *z, const ps_zs_explanation *ex)
+{
+    ps_json_key(j, "score"); ps_json_num(j, ex->score);
+    ps_json_key(j, "raw"); ps_json_num(j, ex->raw);
+    ps_json_key(j, "classes_part"); ps_json_num(j, ex->classes_part);
+    ps_json_key(j, "colors_part"); ps_json_num(j, ex->colors_part);
+    ps_json_key(j, "vector_part"); ps_json_num(j, ex->vector_part);
+    ps_json_key(j, "contributors");
+    ps_json_arr(j);
+    for (size_t i = 0; i < ex->n; i++)
+        contrib_json(j, z->bridge, &ex->top[i]);
+    ps_json_end(j);
 }

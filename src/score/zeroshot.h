@@ -48,6 +48,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "nn/features.h"
 #include "score/bridge.h"
 #include "score/scorer.h"
@@ -195,5 +196,19 @@ typedef struct ps_zs_explanation {
  * ps_zeroshot_embed_parsed. */
 int ps_zeroshot_explain(const ps_zeroshot *z, const ps_query *q, const ps_features *f, size_t k,
                         ps_zs_explanation *out, ps_error *err);
+
+/* Names for messages and JSON: "imagenet", "voc" or "color"; what the
+ * contributor's value is ("prob", "area", "share"); how its word relates
+ * ("is-a", "kind-of", "similar", "in-definition", "color"). */
+const char *ps_zs_source_name(ps_class_source s);
+const char *ps_zs_value_name(ps_class_source s);
+const char *ps_zs_why_name(const ps_zs_contrib *c);
+
+/* Append an explanation's keys to the open JSON object j: "score", "raw",
+ * "classes_part", "colors_part", "vector_part" and "contributors" (each
+ * with label, source, class / region / synset, word, why, weight, its
+ * value under ps_zs_value_name, contribution, and for ImageNet concepts
+ * the "classes" below it the photo shows most). */
+void ps_zs_explanation_json(ps_json *j, const ps_zeroshot *z, const ps_zs_explanation *ex);
 
 #endif
