@@ -107,6 +107,15 @@ async function main() {
     });
     const big = await page.evaluate(() => document.getElementById('viewer-img').naturalWidth);
     check('the photo opens large', big > thumbW, `${big} vs thumbnail ${thumbW}`);
+    // Under the photo, why it matched: reasons from /api/explain.
+    let why = '';
+    try {
+      await page.waitForFunction(() => document.getElementById('viewer-why').textContent.length > 0,
+        null, { timeout: 10000 });
+      why = await page.textContent('#viewer-why');
+    } catch (e) { /* checked below */ }
+    check('the viewer says why the photo matched',
+      /^Matched: \S/.test(why) && (await page.$$('#viewer-why .why-item b')).length > 0, why);
     await page.screenshot({ path: path.join(outDir, 'viewer.png') });
     const src1 = await page.getAttribute('#viewer-img', 'src');
     if (n - nMasked > 1) {

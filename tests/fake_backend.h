@@ -6,8 +6,9 @@
  * scores each photo by how many query words are among its words; a query
  * with "kid", "kids" or "child" is blocked; "slow" makes the search wait
  * (to test graceful shutdown) and "explode" makes it fail (500).  The
- * "thumbnail" is the file's bytes as they are.  Counters record the calls
- * so tests can see caching at work.
+ * "thumbnail" is the file's bytes as they are.  An explanation lists the
+ * query words the photo has (at most k), blocked and failing like a
+ * search.  Counters record the calls so tests can see caching at work.
  */
 #ifndef PS_TEST_FAKE_BACKEND_H
 #define PS_TEST_FAKE_BACKEND_H
@@ -193,9 +194,60 @@ static void fake_health(void *ctx, ps_json *j)
     ps_json_int(j, (int64_t)f->n);
 }
 
+static int fake_explain(void *ctx, int64_t id, const char *q, size_t len, size_t k,
+                        ps_buf *json, ps_error *err)
+{
+    fake_backend *f = ctx;
+    if (strstr(q, "explode"))
+        return ps_errorf(err, "the fake explainer exploded on purpose");
+    ps_json j;
+    ps_json_init(&j, json, 0);
+    ps_json_obj(&j);
+    ps_json_key(&j, "id");
+    ps_json_int(&j, id);
+    if (strstr(q, "kid") || strstr(q, "child")) {
+        ps_json_key(&j, "blocked");
+        ps_json_bool(&j, true);
+        ps_json_key(&j, "disclaimer");
+        ps_json_str(&j, PS_POLICY_DISCLAIMER);
+        ps_json_end(&j);
+        return 0;
+    }
+    const fake_photo *p = NULL;
+    for (size_t i = 0; i < f->n && !p; i++)
+        if (f->photos[i].id == id)
+            p = &f->photos[i];
+    if (!p)
+        return PS_BACKEND_NOT_FOUND;
+    if (p->restricted)
+        return PS_BACKEND_RESTRICTED;
+    ps_json_key(&j, "blocked");
+    ps_json_bool(&j, false);
+    ps_json_key(&j, "contributors");
+    ps_json_arr(&j);
+    size_t n = 0;
+    for (const char *w = q; w < q + len && n < k;) {
+        const char *e = memchr(w, ' ', (size_t)(q + len - w));
+        size_t wl = e ? (size_t)(e - w) : (size_t)(q + len - w);
+        if (wl && fake_has_word(p->words, w, wl)) {
+            ps_json_obj(&j);
+            ps_json_key(&j, "word");
+            ps_json_strn(&j, w, wl);
+            ps_json_end(&j);
+            n++;
+        }
+        w += wl + 1;
+    }
+    ps_json_end(&j);
+    ps_json_end(&j);
+    ps_buf_putc(json, '\n');
+    return 0;
+}
+
 static ps_server_backend fake_backend_iface(fake_backend *f)
 {
-    ps_server_backend b = {f, fake_search, fake_photo_lookup, fake_thumbnail, fake_health};
+    ps_server_backend b = {f, fake_search, fake_photo_lookup, fake_thumbnail, fake_health,
+                           fake_explain};
     return b;
 }
 

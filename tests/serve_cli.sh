@@ -78,6 +78,29 @@ grep -qi '^x-content-type-options: nosniff' "$tmp/thumb.h" && ok || bad "nosniff
 code=$(curl -s -o /dev/null -w '%{http_code}' "${url}api/photo/999999")
 [ "$code" = 404 ] && ok || bad "unknown id: $code"
 
+# why a photo matches: the zero-shot contributors, as `picseek score` gives them
+# (the photo's features come from the index); never for a restricted photo
+code=$(curl -s -o "$tmp/why.json" -w '%{http_code}' -G --data-urlencode "q=$q" "${url}api/explain/$served_id")
+[ "$code" = 200 ] && grep -q "\"id\":$served_id" "$tmp/why.json" && grep -q '"blocked":false' "$tmp/why.json" \
+  && grep -q '"scorer":"zeroshot-' "$tmp/why.json" && grep -q '"contributors":\[' "$tmp/why.json" \
+  && ok || bad "explain $served_id: $code $(cat "$tmp/why.json")"
+"$bin" score "$served_path" "$q" --json -k 6 >"$tmp/score.json" 2>/dev/null
+api_labels=$(grep -o '"label":"[^"]*","source"' "$tmp/why.json" | tr '\n' ,)
+cli_labels=$(grep -o '"label": *"[^"]*",' "$tmp/score.json" | head -n 100 | sed 's/": *"/":"/' | tr -d '\n')
+first_api=$(grep -o '"label":"[^"]*"' "$tmp/why.json" | head -n 1)
+first_cli=$(grep -o '"label": *"[^"]*"' "$tmp/score.json" | head -n 1 | sed 's/": *"/":"/')
+[ -n "$first_api" ] && [ "$first_api" = "$first_cli" ] && ok \
+  || bad "explain's first reason '$first_api' differs from picseek score's '$first_cli' ($api_labels)"
+code=$(curl -s -o "$tmp/why.r" -w '%{http_code}' "${url}api/explain/$restricted?q=a+dog")
+[ "$code" = 451 ] && ! grep -q contributors "$tmp/why.r" && ok || bad "explain restricted: $code"
+curl -s "${url}api/explain/$served_id?q=kids+playing" >"$tmp/why.b"
+grep -q '"blocked":true' "$tmp/why.b" && ! grep -q contributors "$tmp/why.b" && ok || bad "explain blocked: $(cat "$tmp/why.b")"
+for t in "api/explain/999999?q=dog" "api/explain/$served_id" "api/explain/$served_id?q=the+of"; do
+  code=$(curl -s -o "$tmp/t.body" -w '%{http_code}' "${url}$t")
+  case $t in *999999*) want=404 ;; *) want=400 ;; esac
+  [ "$code" = $want ] && ok || bad "$t: $code, expected $want ($(cat "$tmp/t.body"))"
+done
+
 # path tricks, sent as they are (--path-as-is)
 for t in "api/photo/../../etc/passwd" "api/photo/..%2f..%2fetc%2fpasswd" "api/photo/%2e%2e%2f%2e%2e%2fetc%2fpasswd" \
          "%2e%2e/%2e%2e/etc/passwd" "api/photo/..%252f..%252fetc%252fpasswd" "api/photo/1%00" \

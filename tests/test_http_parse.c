@@ -91,6 +91,12 @@ TEST(route_endpoints)
     CHECK_INT(route("/api/thumb/900000000000000000", &r, &err), 0);
     CHECK_INT(r.kind, PS_ROUTE_THUMB);
     CHECK_INT(r.id, 900000000000000000LL);
+    CHECK_INT(route("/api/explain/12?q=a+dog", &r, &err), 0);
+    CHECK_INT(r.kind, PS_ROUTE_EXPLAIN);
+    CHECK_INT(r.id, 12);
+    CHECK(r.query && strncmp(r.query, "q=a+dog", r.query_len) == 0);
+    CHECK_INT(route("/api/explain/0?q=dog", &r, &err), -1);
+    CHECK_CONTAINS(err.msg, "positive decimal integer");
     /* Percent-encoded letters are the same path. */
     CHECK_INT(route("/api/%70hoto/%37", &r, &err), 0);
     CHECK_INT(r.kind, PS_ROUTE_PHOTO);
@@ -103,7 +109,8 @@ TEST(route_not_found)
     ps_error err;
     const char *targets[] = {"/etc/passwd", "/web/index.html", "/api", "/api/", "/api/search/",
                              "/api/photo", "/api/photo/1/2", "//", "/INDEX.HTML", "/favicon.ico",
-                             "/%252e%252e", "/api/photos/1", NULL};
+                             "/%252e%252e", "/api/photos/1", "/api/explain", "/api/explain/1/2",
+                             NULL};
     for (int i = 0; targets[i]; i++) {
         CHECK_INT(route(targets[i], &r, &err), 0);
         if (r.kind != PS_ROUTE_NOT_FOUND)

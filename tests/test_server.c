@@ -407,6 +407,46 @@ TEST(photos)
     CHECK_INT(status_of("/api/photo/5"), 500); /* not an image: not served */
 }
 
+TEST(explain)
+{
+    resp r;
+    get("/api/explain/1?q=dog+on+the+beach", &r);
+    CHECK_INT(r.status, 200);
+    CHECK_STR(header(&r, "Content-Type"), "application/json; charset=utf-8");
+    CHECK_CONTAINS(r.body, "\"id\":1");
+    CHECK_CONTAINS(r.body, "\"contributors\":[{\"word\":\"dog\"},{\"word\":\"beach\"}]");
+    resp_free(&r);
+    /* k bounds the reasons */
+    get("/api/explain/1?q=dog+beach&k=1", &r);
+    CHECK_INT(r.status, 200);
+    CHECK_CONTAINS(r.body, "\"contributors\":[{\"word\":\"dog\"}]");
+    resp_free(&r);
+    /* the content rule answers for the query, before the photo is looked at */
+    get("/api/explain/2?q=kids+and+a+dog", &r);
+    CHECK_INT(r.status, 200);
+    CHECK_CONTAINS(r.body, "\"blocked\":true");
+    CHECK_CONTAINS(r.body, PS_POLICY_DISCLAIMER);
+    resp_free(&r);
+    /* a restricted photo is never explained: 451, nothing about it */
+    get("/api/explain/2?q=dog+park", &r);
+    CHECK_INT(r.status, 451);
+    CHECK_CONTAINS(r.body, PS_POLICY_MASK_TEXT);
+    CHECK(!strstr(r.raw.data, "park"));
+    CHECK(!strstr(r.raw.data, "two.jpg"));
+    resp_free(&r);
+    CHECK_INT(status_of("/api/explain/999?q=dog"), 404);
+    CHECK_INT(status_of("/api/explain/1"), 400);          /* no q */
+    CHECK_INT(status_of("/api/explain/1?q="), 400);       /* empty q */
+    CHECK_INT(status_of("/api/explain/1?q=dog&k=0"), 400);
+    CHECK_INT(status_of("/api/explain/1?q=dog&k=65"), 400);
+    CHECK_INT(status_of("/api/explain/1?q=dog&q=cat"), 400);
+    CHECK_INT(status_of("/api/explain/x?q=dog"), 400);
+    CHECK_INT(status_of("/api/explain/1?q=explode"), 500);
+    get("/api/explain/1?q=dog&k=64", &r);
+    CHECK_INT(r.status, 200);
+    resp_free(&r);
+}
+
 TEST(thumbnails_cached)
 {
     int before = atomic_load(&g_fake.thumbnails);
@@ -833,6 +873,23 @@ TEST(start_errors)
     be.photo = NULL;
     CHECK(ps_server_start(&cfg, &be, &err) == NULL);
     CHECK_CONTAINS(err.msg, "search and photo functions");
+    /* Without an explainer the server runs; /api/explain answers 404. */
+    be = fake_backend_iface(&f);
+    be.explain = NULL;
+    cfg.port = 0;
+    ps_server *nx = ps_server_start(&cfg, &be, &err);
+    CHECK(nx != NULL);
+    if (nx) {
+        resp r;
+        char req[128];
+        snprintf(req, sizeof req, "GET /api/explain/1?q=dog HTTP/1.1\r\nHost: localhost\r\n"
+                                  "Connection: close\r\n\r\n");
+        raw(ps_server_port(nx), req, strlen(req), &r);
+        CHECK_INT(r.status, 404);
+        CHECK_CONTAINS(r.body, "cannot explain");
+        resp_free(&r);
+        ps_server_stop(nx);
+    }
     /* IPv6 loopback, where the machine has it */
     be = fake_backend_iface(&f);
     cfg.host = "::1";
@@ -945,6 +1002,7 @@ int main(void)
     RUN(search_ok);
     RUN(search_errors);
     RUN(photos);
+    RUN(explain);
     RUN(thumbnails_cached);
     RUN(path_tricks);
     RUN(oversized_requests);

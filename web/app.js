@@ -11,13 +11,15 @@
   const empty = $('empty'), noresults = $('noresults'), error = $('error'), errorText = $('error-text');
   const viewer = $('viewer'), viewerImg = $('viewer-img'), viewerTitle = $('viewer-title');
   const viewerScore = $('viewer-score'), viewerOpen = $('viewer-open');
-  const prevBtn = $('viewer-prev'), nextBtn = $('viewer-next');
+  const prevBtn = $('viewer-prev'), nextBtn = $('viewer-next'), viewerWhy = $('viewer-why');
+  const WHY_K = 64;       // reasons asked for (all); one per query word is shown
 
   let current = null;     // AbortController of the search in flight
   let shown = [];         // results that can be opened (not restricted)
   let openIndex = -1;
   let lastQuery = '';
   let opener = null;      // the tile that opened the viewer, to give focus back
+  let whyCtl = null;      // AbortController of the explanation in flight
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -185,6 +187,60 @@
   }
 
   // ---- viewer ----
+  function pct(x) {
+    return typeof x === 'number' && isFinite(x) ? `${Math.round(x * 100)}%` : '';
+  }
+
+  // One reason, e.g. "dog (98%)", "black (42% of the foreground)" or "lawn
+  // mower (12%, for “grass”)": what the photo shows, how much, and the
+  // query word it answers.
+  function reason(c) {
+    const out = el('span', 'why-item');
+    out.append(el('b', null, c.label));
+    let how;
+    if (c.source === 'color') how = `${pct(c.share)} of the ${c.region === 'foreground' ? 'foreground' : 'picture'}`;
+    else if (c.source === 'voc') how = `${pct(c.area)} of the picture`;
+    else how = pct(c.prob);
+    const word = c.word && c.word !== c.label ? `, for “${c.word}”` : '';
+    out.append(` (${how}${word})`);
+    return out;
+  }
+
+  // Why the photo matches the query: the zero-shot score's main reasons.
+  async function explain(r, q) {
+    if (whyCtl) whyCtl.abort();
+    const ctl = new AbortController();
+    whyCtl = ctl;
+    viewerWhy.replaceChildren();
+    try {
+      const url = `/api/explain/${encodeURIComponent(r.id)}?` + new URLSearchParams({ q, k: String(WHY_K) });
+      const res = await fetch(url, { signal: ctl.signal, headers: { Accept: 'application/json' } });
+      const data = res.ok ? await res.json() : null;
+      if (ctl !== whyCtl || !data || data.blocked || !Array.isArray(data.contributors)) return;
+      // The strongest reason of each query word (contributors come best
+      // first), leaving out those too weak to matter (under a tenth of the best).
+      const seen = new Set();
+      const best = data.contributors.length ? data.contributors[0].contribution : 0;
+      const items = data.contributors.filter((c) => {
+        if (!c || typeof c.label !== 'string' || seen.has(c.word)) return false;
+        if (!(c.contribution >= 0.1 * best)) return false;
+        seen.add(c.word);
+        return true;
+      });
+      if (!items.length) {
+        viewerWhy.textContent = 'No reason found: none of the query\'s words was recognised in this photo.';
+        return;
+      }
+      viewerWhy.append('Matched: ');
+      items.forEach((c, i) => {
+        if (i) viewerWhy.append(' · ');
+        viewerWhy.append(reason(c));
+      });
+    } catch (e) {
+      // No explanation is not an error worth a message: the photo is shown.
+    }
+  }
+
   function showPhoto(i) {
     const r = shown[i];
     if (!r) return;
@@ -197,6 +253,7 @@
     viewerOpen.href = viewerImg.src;
     prevBtn.hidden = i <= 0;
     nextBtn.hidden = i >= shown.length - 1;
+    explain(r, lastQuery);
   }
 
   function openViewer(i, from) {
@@ -218,6 +275,9 @@
   });
   viewer.addEventListener('close', () => {
     viewerImg.removeAttribute('src');
+    if (whyCtl) whyCtl.abort();
+    whyCtl = null;
+    viewerWhy.replaceChildren();
     // Give focus back to the tile of the photo last shown.
     const btns = grid.querySelectorAll('.tile-btn');
     const target = btns[openIndex] || opener;

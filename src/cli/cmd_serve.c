@@ -28,6 +28,7 @@
 #include "core/json.h"
 #include "index/search.h"
 #include "index/store.h"
+#include "score/zeroshot.h"
 #include "server/server.h"
 
 #define CMD "serve"
@@ -54,6 +55,10 @@ static const char HELP[] =
     "                          k from 1 to 200 (default 24)\n"
     "  /api/photo/ID           the photo file\n"
     "  /api/thumb/ID           a JPEG thumbnail (made on first use, cached in memory)\n"
+    "  /api/explain/ID?q=TEXT&k=N\n"
+    "                          why photo ID matches TEXT: the zero-shot score's\n"
+    "                          reasons, as 'picseek score --json' gives them (k from\n"
+    "                          1 to 64, default 6); never for a restricted photo\n"
     "  /healthz                {\"status\":\"ok\",\"photos\":N,...}\n"
     "\n"
     "Options:\n"
@@ -103,6 +108,10 @@ static int db_check(const char *db, int wait_ms, ps_error *err)
 typedef struct serve_ctx {
     ps_engine *engine;
     size_t searchable;
+    const ps_rule *rule;
+    const ps_zeroshot *zs; /* explains results (the learned score's zero-shot part) */
+    const char *db;        /* explanations read a photo's features from it */
+    int wait_ms;
 } serve_ctx;
 
 static int be_search(void *ctx, const char *q, size_t len, size_t k, ps_buf *json, ps_error *err)
@@ -131,6 +140,64 @@ static int be_photo(void *ctx, int64_t id, char **path, bool *restricted, ps_err
         return PS_BACKEND_NOT_FOUND;
     *path = p ? ps_xstrdup(p) : NULL;
     return 0;
+}
+
+/* Why photo id matches q: the zero-shot score's contributors (zeroshot.h).
+ * The content rule comes first, as for a search; a restricted photo is
+ * not explained at all. */
+static int be_explain(void *ctx, int64_t id, const char *q, size_t len, size_t k, ps_buf *json,
+                      ps_error *err)
+{
+    serve_ctx *sc = ctx;
+    if (ps_query_check(q, len, err) != 0)
+        return PS_BACKEND_BAD_QUERY;
+    ps_policy_result pr;
+    if (sc->rule->check(sc->rule->ctx, q, len, &pr, err) != 0)
+        return PS_BACKEND_BAD_QUERY;
+    ps_json j;
+    ps_json_init(&j, json, 0);
+    if (pr.blocked) {
+        ps_json_obj(&j);
+        ps_json_key(&j, "id"); ps_json_int(&j, id);
+        ps_json_key(&j, "query"); ps_json_strn(&j, q, len);
+        ps_json_key(&j, "blocked"); ps_json_bool(&j, true);
+        ps_json_key(&j, "disclaimer"); ps_json_str(&j, PS_POLICY_DISCLAIMER);
+        ps_json_end(&j);
+        ps_buf_putc(json, '\n');
+        return 0;
+    }
+    const char *path;
+    bool restricted;
+    if (ps_engine_photo(sc->engine, id, &path, &restricted) != 0)
+        return PS_BACKEND_NOT_FOUND;
+    if (restricted)
+        return PS_BACKEND_RESTRICTED;
+    ps_features *f = ps_xmalloc(sizeof *f);
+    ps_zs_explanation *ex = ps_xmalloc(sizeof *ex);
+    ps_query pq = {0};
+    int rc = -1;
+    ps_store *st = ps_store_open(sc->db, PS_STORE_OPEN, sc->wait_ms, err);
+    if (st && ps_store_load_features(st, id, f, err) == 0) {
+        if (ps_query_parse(ps_zeroshot_query_model(sc->zs), q, len, &pq, err) != 0 ||
+            ps_zeroshot_explain(sc->zs, &pq, f, k, ex, err) != 0) {
+            rc = PS_BACKEND_BAD_QUERY; /* invalid UTF-8 was refused above: no word */
+        } else {
+            ps_json_obj(&j);
+            ps_json_key(&j, "id"); ps_json_int(&j, id);
+            ps_json_key(&j, "query"); ps_json_strn(&j, q, len);
+            ps_json_key(&j, "blocked"); ps_json_bool(&j, false);
+            ps_json_key(&j, "scorer"); ps_json_str(&j, ps_zeroshot_name(sc->zs));
+            ps_zs_explanation_json(&j, sc->zs, ex);
+            ps_json_end(&j);
+            ps_buf_putc(json, '\n');
+            rc = 0;
+        }
+    }
+    ps_store_close(st);
+    ps_query_free(&pq);
+    free(ex);
+    free(f);
+    return rc;
 }
 
 static void be_health(void *ctx, ps_json *j)
@@ -286,7 +353,12 @@ int cmd_serve(int argc, char **argv)
         cli_warn(CMD, "%zu indexed photos were left out (features of an older picseek); run "
                       "'picseek index' again", info.unusable);
 
-    ps_server_backend be = {&sc, be_search, be_photo, NULL, be_health};
+    sc.rule = &rule.rule;
+    sc.db = db;
+    sc.wait_ms = wait_ms;
+    sc.zs = cli_scorer_zeroshot(scorer);
+    ps_server_backend be = {&sc, be_search, be_photo, NULL, be_health,
+                            sc.zs ? be_explain : NULL};
     if (!(srv = ps_server_start(&cfg, &be, &err))) {
         rc = cli_fail(CMD, &err);
         goto out;

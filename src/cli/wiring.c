@@ -162,6 +162,12 @@ ps_scorer *cli_scorer_open(const char *models_dir, ps_error *err)
     return s;
 }
 
+const ps_zeroshot *cli_scorer_zeroshot(const ps_scorer *s)
+{
+    const ps_zeroshot *z = ps_zeroshot_of(s);
+    return z ? z : ps_learned_zeroshot_of(s);
+}
+
 static int rule_check(const void *ctx, const char *text, size_t len, ps_policy_result *out, ps_error *err)
 {
     return ps_policy_check(ctx, text, len, out, err);

@@ -14,6 +14,7 @@
 #include "index/indexer.h"
 #include "index/rule.h"
 #include "score/scorer.h"
+#include "score/zeroshot.h"
 
 typedef struct cli_extractor cli_extractor;
 
@@ -29,6 +30,9 @@ int cli_extract(void *ctx, int worker, const char *path, const unsigned char *da
  * model when a model file exists (cli_model_path), else the zero-shot
  * score. */
 ps_scorer *cli_scorer_open(const char *models_dir, ps_error *err);
+/* The zero-shot score inside such a scorer (itself, or the learned
+ * score's zero-shot part), which explains results; NULL for another kind. */
+const ps_zeroshot *cli_scorer_zeroshot(const ps_scorer *s);
 
 /* The trained model file to use: $PICSEEK_MODEL, else <cache>/model.psm
  * (what `picseek train` writes by default).  NULL when there is none, or

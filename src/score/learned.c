@@ -479,3 +479,8 @@ const ps_learned_model *ps_learned_of(const ps_scorer *s)
 {
     return s && s->destroy == sc_destroy ? &((const learned_scorer *)s->impl)->m : NULL;
 }
+
+const ps_zeroshot *ps_learned_zeroshot_of(const ps_scorer *s)
+{
+    return s && s->destroy == sc_destroy ? ((const learned_scorer *)s->impl)->z : NULL;
+}

@@ -124,5 +124,7 @@ int ps_learned_predict(const ps_learned_model *m, const ps_zeroshot *z, const ch
 ps_scorer *ps_learned_scorer_new(const char *path, const ps_zs_config *zcfg, ps_error *err);
 /* The model inside a scorer made by ps_learned_scorer_new (else NULL). */
 const ps_learned_model *ps_learned_of(const ps_scorer *s);
+/* The zero-shot score inside it, whose parts explain a result (else NULL). */
+const ps_zeroshot *ps_learned_zeroshot_of(const ps_scorer *s);
 
 #endif

@@ -159,13 +159,16 @@ int ps_http_route(const char *target, size_t n, ps_route *out, ps_error *err)
             out->kind = PS_ROUTE_HEALTH;
     } else if (s.n == 2 && seg_is(&s, 0, "api") && seg_is(&s, 1, "search")) {
         out->kind = PS_ROUTE_SEARCH;
-    } else if (s.n == 3 && seg_is(&s, 0, "api") && (seg_is(&s, 1, "photo") || seg_is(&s, 1, "thumb"))) {
+    } else if (s.n == 3 && seg_is(&s, 0, "api") &&
+               (seg_is(&s, 1, "photo") || seg_is(&s, 1, "thumb") || seg_is(&s, 1, "explain"))) {
         const char *id = seg_str(&s, 2);
         if (ps_parse_id(id, strlen(id), &out->id) != 0) {
             segs_free(&s);
             return ps_errorf(err, "a photo id is a positive decimal integer such as 42");
         }
-        out->kind = seg_is(&s, 1, "photo") ? PS_ROUTE_PHOTO : PS_ROUTE_THUMB;
+        out->kind = seg_is(&s, 1, "photo")   ? PS_ROUTE_PHOTO
+                    : seg_is(&s, 1, "thumb") ? PS_ROUTE_THUMB
+                                             : PS_ROUTE_EXPLAIN;
     }
     segs_free(&s);
     return 0;

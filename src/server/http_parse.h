@@ -39,12 +39,13 @@ typedef enum ps_route_kind {
     PS_ROUTE_SEARCH,        /* /api/search */
     PS_ROUTE_PHOTO,         /* /api/photo/<id> */
     PS_ROUTE_THUMB,         /* /api/thumb/<id> */
+    PS_ROUTE_EXPLAIN,       /* /api/explain/<id> */
     PS_ROUTE_HEALTH         /* /healthz */
 } ps_route_kind;
 
 typedef struct ps_route {
     ps_route_kind kind;
-    int64_t id;              /* PHOTO, THUMB */
+    int64_t id;              /* PHOTO, THUMB, EXPLAIN */
     const char *static_name; /* STATIC: "index.html", "app.js", ... (static string) */
     const char *query;       /* points into the input after '?', or NULL */
     size_t query_len;

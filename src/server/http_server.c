@@ -292,6 +292,56 @@ static enum MHD_Result serve_search(ps_server *s, struct MHD_Connection *c, requ
     return send_json(c, rq, MHD_HTTP_OK, &out);
 }
 
+/* The answer for a restricted photo: 451 and the mask text, nothing else. */
+static enum MHD_Result send_restricted(struct MHD_Connection *c, request *rq)
+{
+    ps_buf b = {0};
+    ps_json j;
+    ps_json_init(&j, &b, 0);
+    ps_json_obj(&j);
+    ps_json_key(&j, "error");
+    ps_json_str(&j, PS_POLICY_MASK_TEXT);
+    ps_json_key(&j, "status");
+    ps_json_int(&j, MHD_HTTP_UNAVAILABLE_FOR_LEGAL_REASONS);
+    ps_json_key(&j, "restricted");
+    ps_json_bool(&j, true);
+    ps_json_end(&j);
+    ps_buf_putc(&b, '\n');
+    return send_json(c, rq, MHD_HTTP_UNAVAILABLE_FOR_LEGAL_REASONS, &b);
+}
+
+static enum MHD_Result send_not_found_id(struct MHD_Connection *c, request *rq, int64_t id)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "no photo with id %" PRId64 " in the index", id);
+    return send_error(c, rq, MHD_HTTP_NOT_FOUND, msg);
+}
+
+static enum MHD_Result serve_explain(ps_server *s, struct MHD_Connection *c, request *rq,
+                                     const ps_route *rt)
+{
+    if (!s->be.explain)
+        return send_error(c, rq, MHD_HTTP_NOT_FOUND, "this server cannot explain its results");
+    ps_search_params p;
+    ps_error err = {{0}};
+    if (ps_search_params_parse(rt->query, rt->query_len, PS_SERVER_EXPLAIN_K,
+                               PS_SERVER_EXPLAIN_MAX_K, s->cfg.max_query_bytes, &p, &err) != 0)
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, err.msg);
+    ps_buf out = {0};
+    int rc = s->be.explain(s->be.ctx, rt->id, p.q, p.qlen, (size_t)p.k, &out, &err);
+    ps_search_params_free(&p);
+    if (rc == 0)
+        return send_json(c, rq, MHD_HTTP_OK, &out);
+    ps_buf_free(&out);
+    if (rc == PS_BACKEND_RESTRICTED)
+        return send_restricted(c, rq);
+    if (rc == PS_BACKEND_NOT_FOUND)
+        return send_not_found_id(c, rq, rt->id);
+    return send_error(c, rq, rc == PS_BACKEND_BAD_QUERY ? MHD_HTTP_BAD_REQUEST
+                                                        : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                      err.msg[0] ? err.msg : "the explanation failed");
+}
+
 /* Look the photo up; on any outcome but "servable" the answer is queued
  * and *done set.  Restricted photos stop here, before any file is touched. */
 static char *lookup_photo(ps_server *s, struct MHD_Connection *c, request *rq, int64_t id,
@@ -303,26 +353,12 @@ static char *lookup_photo(ps_server *s, struct MHD_Connection *c, request *rq, i
     int rc = s->be.photo(s->be.ctx, id, &path, &restricted, &err);
     if (rc == 0 && restricted) {
         free(path);
-        ps_buf b = {0};
-        ps_json j;
-        ps_json_init(&j, &b, 0);
-        ps_json_obj(&j);
-        ps_json_key(&j, "error");
-        ps_json_str(&j, PS_POLICY_MASK_TEXT);
-        ps_json_key(&j, "status");
-        ps_json_int(&j, MHD_HTTP_UNAVAILABLE_FOR_LEGAL_REASONS);
-        ps_json_key(&j, "restricted");
-        ps_json_bool(&j, true);
-        ps_json_end(&j);
-        ps_buf_putc(&b, '\n');
-        *done = send_json(c, rq, MHD_HTTP_UNAVAILABLE_FOR_LEGAL_REASONS, &b);
+        *done = send_restricted(c, rq);
         return NULL;
     }
     if (rc == PS_BACKEND_NOT_FOUND || (rc == 0 && !path)) {
         free(path);
-        char msg[96];
-        snprintf(msg, sizeof msg, "no photo with id %" PRId64 " in the index", id);
-        *done = send_error(c, rq, MHD_HTTP_NOT_FOUND, msg);
+        *done = send_not_found_id(c, rq, id);
         return NULL;
     }
     if (rc != 0) {
@@ -543,6 +579,7 @@ static enum MHD_Result dispatch(ps_server *s, struct MHD_Connection *c, request 
     case PS_ROUTE_SEARCH: return serve_search(s, c, rq, &rt);
     case PS_ROUTE_PHOTO: return serve_photo(s, c, rq, rt.id);
     case PS_ROUTE_THUMB: return serve_thumb(s, c, rq, rt.id);
+    case PS_ROUTE_EXPLAIN: return serve_explain(s, c, rq, &rt);
     case PS_ROUTE_NOT_FOUND: break;
     }
     return send_error(c, rq, MHD_HTTP_NOT_FOUND, "no such page or API endpoint");

@@ -10,6 +10,8 @@
  *   /api/photo/ID                 the photo file, sent with sendfile()
  *   /api/thumb/ID                 a JPEG thumbnail, made by backend->thumbnail
  *                                 on first use and kept in a bounded LRU cache
+ *   /api/explain/ID?q=TEXT&k=N    why the photo matches TEXT: at most N reasons
+ *                                 (default 6, at most 64), from backend->explain
  *   /healthz                      {"status":"ok", ...} for monitors
  * Errors are JSON: {"error": "sentence"} with 400 (malformed request, see
  * http_parse.h), 403 (Host header not loopback while listening on loopback:
@@ -50,7 +52,10 @@
  * and a context.  The CLI adapts the index engine to it; tests plug in a
  * stand-in.  Every function must be safe to call from several threads. */
 #define PS_BACKEND_BAD_QUERY (-2) /* search: the query is unusable (answered 400) */
-#define PS_BACKEND_NOT_FOUND 1    /* photo: no photo with this id */
+#define PS_BACKEND_NOT_FOUND 1    /* photo, explain: no photo with this id */
+#define PS_BACKEND_RESTRICTED 2   /* explain: the photo is restricted (answered 451) */
+#define PS_SERVER_EXPLAIN_K 6      /* /api/explain: reasons by default ... */
+#define PS_SERVER_EXPLAIN_MAX_K 64 /* ... and at most */
 
 typedef struct ps_server_backend {
     void *ctx;
@@ -70,6 +75,14 @@ typedef struct ps_server_backend {
     /* Optional (may be NULL): add keys about the index to /healthz's
      * object, e.g. "photos". */
     void (*health)(void *ctx, ps_json *j);
+    /* Optional (NULL: /api/explain answers 404): why photo `id` matches q
+     * (as search), at most k reasons; append the object as JSON to *json.
+     * Returns 0 (also for a query the content rule blocks: the object says
+     * so), PS_BACKEND_BAD_QUERY, PS_BACKEND_NOT_FOUND,
+     * PS_BACKEND_RESTRICTED (nothing about a restricted photo is told) or
+     * -1. */
+    int (*explain)(void *ctx, int64_t id, const char *q, size_t len, size_t k, ps_buf *json,
+                   ps_error *err);
 } ps_server_backend;
 
 /* The default thumbnail maker: image/encode.h's ps_image_thumbnail_jpeg
