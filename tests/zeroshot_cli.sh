@@ -95,6 +95,12 @@ jq -e '0 <= .recall_at_1 and .recall_at_1 <= .recall_at_5 and .recall_at_5 <= .r
   "$tmp/eval.json" >/dev/null && ok || bad "metric ranges: $(jq -c . "$tmp/eval.json")"
 # Far better than chance (recall@10 of a random order is 0.10).
 jq -e '.recall_at_10 > 0.3' "$tmp/eval.json" >/dev/null && ok || bad "recall@10 near chance"
+# Whether the first results change between queries: 10 photos in each of the
+# queries' first 10 among .photos means some photo is in at least 10/.photos of
+# them (pigeonhole), and no share exceeds 1.
+jq -e '.top10_max_share >= 10 / .photos and .top10_max_share <= 1
+       and .top10_photos_seen > 0 and .top10_photos_seen <= 1' "$tmp/eval.json" >/dev/null && ok \
+  || bad "top-10 stability: $(jq -c '{top10_max_share, top10_photos_seen}' "$tmp/eval.json")"
 # An ablation runs and changes the scorer.
 run 0 "eval ablate" -- "$bin" eval retrieval --data "$shared/dataset" --json --ablate glove,voc
 jq -e '.ablated == ["glove","voc"]' "$tmp/out" >/dev/null && ok || bad "ablated list"

@@ -19,6 +19,7 @@
 #include "data/dataset.h"
 #include "learn/metrics.h"
 #include "nn/featcache.h"
+#include "nn/models.h"
 #include "policy/policy.h"
 #include "score/zeroshot.h"
 
@@ -46,6 +47,11 @@ static const char HELP[] =
     "                          ranks within the first 1, 5, 10\n"
     "      mrr                 mean of 1/rank\n"
     "      median_rank         median rank of the correct photo (1 = first)\n"
+    "      top10_max_share     whether the first results change between queries:\n"
+    "                          the largest share of queries that one photo is in\n"
+    "                          the first 10 of (0.10 if they changed at random,\n"
+    "                          1 if one photo were always there)\n"
+    "      top10_photos_seen   share of the photos in some query's first 10\n"
     "    Photos with the same score as the correct one are counted as a random\n"
     "    order would place them (expected value; the rank is their mid-rank),\n"
     "    so ties neither help nor hurt.\n"
@@ -201,6 +207,42 @@ static int build_train(const ps_dataset *ds, const ps_policy *pol, eval_set *s, 
     return 0;
 }
 
+/* How much the first results change between queries (the proof of
+ * concept's complaint was that they barely did): for each photo, how many
+ * queries rank it in their first TOP_N. */
+#define TOP_N 10
+typedef struct top_counts {
+    size_t *in_top;  /* per photo */
+    size_t *queries; /* per ranking group: queries ranked in it */
+} top_counts;
+
+static void count_top(const float *scores, size_t lo, size_t hi, top_counts *t)
+{
+    int idx[TOP_N];
+    int n = ps_top_k(scores + lo, (int)(hi - lo), TOP_N, idx);
+    for (int i = 0; i < n; i++)
+        t->in_top[lo + (size_t)idx[i]]++;
+    t->queries[lo / GROUP]++;
+}
+
+/* The largest share of its group's queries that one photo is in the first
+ * TOP_N of (chance: TOP_N / photos per ranking; 1: in every query's), and
+ * the share of photos that are in some query's first TOP_N. */
+static void top_summary(const top_counts *t, size_t nphotos, bool train, double *max_share,
+                        double *seen)
+{
+    size_t nseen = 0;
+    *max_share = 0;
+    for (size_t i = 0; i < nphotos; i++) {
+        size_t q = t->queries[train ? i / GROUP : 0];
+        if (t->in_top[i])
+            nseen++;
+        if (q && (double)t->in_top[i] / (double)q > *max_share)
+            *max_share = (double)t->in_top[i] / (double)q;
+    }
+    *seen = nphotos ? (double)nseen / (double)nphotos : 0;
+}
+
 typedef struct progress {
     int on, printed;
 } progress;
@@ -311,6 +353,7 @@ static int run_retrieval(int argc, char **argv)
     size_t nranks = 0;
     size_t computed = 0;
     progress pg = {isatty(STDERR_FILENO), 0};
+    top_counts tops = {0};
 
     if (!(dir = ps_dataset_dir(dir_opt, &err)) || !(mdir = ps_models_dir(models, &err)))
         goto fail;
@@ -361,6 +404,8 @@ static int run_retrieval(int argc, char **argv)
 
     /* Rank. */
     qemb = ps_xmalloc(dim * sizeof *qemb);
+    tops.in_top = ps_xcalloc(set.nphotos, sizeof *tops.in_top);
+    tops.queries = ps_xcalloc(set.nphotos / GROUP + 1, sizeof *tops.queries);
     scores = ps_xmalloc(set.nphotos * sizeof *scores);
     ranks = ps_xmalloc(set.nq * sizeof *ranks);
     size_t no_words = 0;
@@ -392,6 +437,7 @@ static int run_retrieval(int argc, char **argv)
             ties += scores[i] == sc;
         }
         ranks[nranks++] = (ps_rank){greater, ties};
+        count_top(scores, lo, hi, &tops);
         if (details) {
             ps_json j;
             ps_json_init(&j, &det, 0);
@@ -431,6 +477,8 @@ static int run_retrieval(int argc, char **argv)
     double r1 = ps_recall_at_k(ranks, nranks, 1, tr), r5 = ps_recall_at_k(ranks, nranks, 5, tr);
     double r10 = ps_recall_at_k(ranks, nranks, 10, tr);
     double mrr = ps_mean_reciprocal_rank(ranks, nranks, tr), med = ps_median_rank(ranks, nranks, tr);
+    double top_max, top_seen;
+    top_summary(&tops, set.nphotos, train, &top_max, &top_seen);
     double secs = now_s() - t0;
 
     ps_buf b = {0};
@@ -450,6 +498,8 @@ static int run_retrieval(int argc, char **argv)
         ps_json_key(&j, "recall_at_10"); ps_json_num(&j, r10);
         ps_json_key(&j, "mrr"); ps_json_num(&j, mrr);
         ps_json_key(&j, "median_rank"); ps_json_num(&j, med);
+        ps_json_key(&j, "top10_max_share"); ps_json_num(&j, top_max);
+        ps_json_key(&j, "top10_photos_seen"); ps_json_num(&j, top_seen);
         ps_json_key(&j, "ablated");
         ps_json_arr(&j);
         {
@@ -473,6 +523,10 @@ static int run_retrieval(int argc, char **argv)
                       nranks, set.blocked, set.nphotos, train ? " (ranked in groups of 100)" : "");
         ps_buf_printf(&b, "  recall@1  %.3f\n  recall@5  %.3f\n  recall@10 %.3f\n"
                       "  MRR       %.3f\n  median rank %.1f\n", r1, r5, r10, mrr, med);
+        ps_buf_printf(&b, "  first 10 results: no photo is in more than %.0f%% of the queries' (%.0f%% "
+                      "if random); %.0f%% of the photos are in some query's\n",
+                      100 * top_max, 100.0 * TOP_N / (double)(train ? GROUP : set.nphotos),
+                      100 * top_seen);
         if (computed)
             ps_buf_printf(&b, "  (%zu photo features computed and cached)\n", computed);
     }
@@ -485,6 +539,8 @@ fail:
     cli_fail(cmd, &err);
 out:
     free(ranks);
+    free(tops.in_top);
+    free(tops.queries);
     free(scores);
     free(qemb);
     free(pemb);
