@@ -36,21 +36,39 @@ static int run_bin(char *const args[], char *out, size_t cap)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* A fresh folder `name` with photos/ (filled by fill) indexed into
+ * name/db_name with the test extractor; *root and *db are new strings. */
+static char *make_index(const char *name, const char *db_name, void (*fill)(const char *root),
+                        char **root, char **db)
+{
+    char *d = tx_fresh_dir(name);
+    *root = tx_path(d, "photos");
+    *db = tx_path(d, db_name);
+    mkdir(*root, 0755);
+    fill(*root);
+    ps_index_opts o = {.db_path = *db, .root = *root, .extract = tx_extract};
+    ps_index_summary s;
+    ps_error err = {{0}};
+    CHECK_INT(ps_index_run(&o, &s, &err), 0);
+    ps_index_summary_free(&s);
+    return d;
+}
+
+static void fill_notes(const char *root) { tx_write(root, "notes.txt", "not a photo"); }
+
+static void fill_pets(const char *root)
+{
+    tx_photo(root, "dog.jpg", "dog beach");
+    tx_photo(root, "cat.jpg", "cat sofa");
+}
+
 TEST(locked_database_fails_after_waiting)
 {
     const char *bin = getenv("PICSEEK_BIN");
     if (!bin || !*bin)
         SKIP("PICSEEK_BIN not set");
-    char *d = tx_fresh_dir("cli_locked");
-    char *root = tx_path(d, "photos");
-    char *db = tx_path(d, "x.db");
-    mkdir(root, 0755);
-    tx_write(root, "notes.txt", "not a photo");
-    ps_index_opts o = {.db_path = db, .root = root, .extract = tx_extract};
-    ps_index_summary s;
-    ps_error err = {{0}};
-    CHECK_INT(ps_index_run(&o, &s, &err), 0);
-    ps_index_summary_free(&s);
+    char *root, *db;
+    char *d = make_index("cli_locked", "x.db", fill_notes, &root, &db);
 
     sqlite3 *raw;
     sqlite3_open(db, &raw);
@@ -80,17 +98,8 @@ TEST(old_features_are_explained)
     const char *bin = getenv("PICSEEK_BIN");
     if (!bin || !*bin)
         SKIP("PICSEEK_BIN not set");
-    char *d = tx_fresh_dir("cli_old");
-    char *root = tx_path(d, "photos");
-    char *db = tx_path(d, "old.db");
-    mkdir(root, 0755);
-    tx_photo(root, "dog.jpg", "dog beach");
-    tx_photo(root, "cat.jpg", "cat sofa");
-    ps_index_opts o = {.db_path = db, .root = root, .extract = tx_extract};
-    ps_index_summary s;
-    ps_error err = {{0}};
-    CHECK_INT(ps_index_run(&o, &s, &err), 0);
-    ps_index_summary_free(&s);
+    char *root, *db;
+    char *d = make_index("cli_old", "old.db", fill_pets, &root, &db);
     /* Feature blobs of version 1 ("PSF1", version 1, float16, no values),
      * no cached embeddings. */
     sqlite3 *raw;
