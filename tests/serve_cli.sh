@@ -95,6 +95,23 @@ code=$(curl -s -o "$tmp/why.r" -w '%{http_code}' "${url}api/explain/$restricted?
 [ "$code" = 451 ] && ! grep -q contributors "$tmp/why.r" && ok || bad "explain restricted: $code"
 curl -s "${url}api/explain/$served_id?q=kids+playing" >"$tmp/why.b"
 grep -q '"blocked":true' "$tmp/why.b" && ! grep -q contributors "$tmp/why.b" && ok || bad "explain blocked: $(cat "$tmp/why.b")"
+# the same reasons from the command line: picseek search --why
+"$bin" search --db "$SERVE_DB" --why -k 8 "$q" >"$tmp/why.txt" 2>"$tmp/why.err"; rc=$?
+n_why=$(grep -c '^ *why: ' "$tmp/why.txt")
+n_open=$(grep -c '^ *[0-9][0-9]* *[0-9.]* */' "$tmp/why.txt")
+[ $rc = 0 ] && [ "$n_why" -gt 0 ] && [ "$n_why" = "$n_open" ] && ok \
+  || bad "search --why: exit $rc, $n_why reasons for $n_open shown photos: $(cat "$tmp/why.txt" "$tmp/why.err")"
+grep -A1 'restricted\]' "$tmp/why.txt" | grep -q 'why:' && bad "a restricted photo was explained"
+"$bin" search --db "$SERVE_DB" --why --json -k 8 "$q" >"$tmp/why2.json" 2>/dev/null
+jq -e '[.results[] | select(.restricted) | has("why")] | all(. == false)' "$tmp/why2.json" >/dev/null \
+  && jq -e '[.results[] | select(.restricted | not) | .why.contributors | length > 0] | all' "$tmp/why2.json" >/dev/null \
+  && ok || bad "search --why --json: $(jq -c '[.results[] | {id, restricted, why: (.why.contributors // [] | length)}]' "$tmp/why2.json")"
+cli_first=$(jq -r --argjson id "$served_id" '.results[] | select(.id == $id) | .why.contributors[0].label' "$tmp/why2.json")
+api_first=$(jq -r '.contributors[0].label' "$tmp/why.json")
+[ -n "$cli_first" ] && [ "$cli_first" = "$api_first" ] && ok || bad "search --why '$cli_first' vs /api/explain '$api_first'"
+"$bin" search --db "$SERVE_DB" --why "kids playing" >"$tmp/why3.txt" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q guardian "$tmp/why3.txt" && ! grep -q 'why:' "$tmp/why3.txt" && ok || bad "search --why blocked: $(cat "$tmp/why3.txt")"
+
 for t in "api/explain/999999?q=dog" "api/explain/$served_id" "api/explain/$served_id?q=the+of"; do
   code=$(curl -s -o "$tmp/t.body" -w '%{http_code}' "${url}$t")
   case $t in *999999*) want=404 ;; *) want=400 ;; esac

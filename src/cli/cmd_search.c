@@ -10,11 +10,12 @@
 #include "core/json.h"
 #include "index/search.h"
 #include "index/store.h"
+#include "score/zeroshot.h"
 
 #define CMD "search"
 
 static const char HELP[] =
-    "usage: picseek search QUERY... [--db FILE] [-k N] [--json] [--models DIR]\n"
+    "usage: picseek search QUERY... [--db FILE] [-k N] [--why] [--json] [--models DIR]\n"
     "\n"
     "Rank the indexed photos by how well they match QUERY, a sentence such as\n"
     "\"a dog running on the beach\" (several arguments are joined with spaces).\n"
@@ -31,6 +32,12 @@ static const char HELP[] =
     "  --json          print the answer as JSON:\n"
     "                  {\"query\",\"blocked\",\"disclaimer\",\"results\":[{\"id\",\"path\",\n"
     "                  \"score\",\"restricted\",\"missing\"[,\"notice\"]}]}\n"
+    "  --why           say why each photo matched: the strongest reason of each\n"
+    "                  query word, e.g. \"dog (98%) \xc2\xb7 black (42% of the foreground)\"\n"
+    "                  (the zero-shot score's, as 'picseek score' explains them;\n"
+    "                  with --json each result gets \"why\": the object of\n"
+    "                  'picseek score --json' without photo and text).  Restricted\n"
+    "                  photos are never explained.\n"
     "  --models DIR    the pretrained models and scorer files\n"
     "  -h, --help      show this help\n"
     "\n"
@@ -48,9 +55,67 @@ static const char HELP[] =
     "index, locked, corrupt or newer database, models missing), 2 usage error\n"
     "(no query, empty, too long or invalid query).\n";
 
+/* Why each result matched (--why): an explanation per hit, NULL where none
+ * (restricted photos, photos without usable features). */
+typedef struct why_list {
+    const ps_zeroshot *zs;
+    ps_zs_explanation **ex; /* r->n entries */
+} why_list;
+
+#define WHY_K 16 /* contributors per photo: enough for one per query word */
+
+static int why_compute(why_list *w, const ps_scorer *scorer, const char *db, int wait_ms,
+                       const char *q, size_t len, const ps_results *r, ps_error *err)
+{
+    w->zs = cli_scorer_zeroshot(scorer);
+    w->ex = ps_xcalloc(r->n ? r->n : 1, sizeof *w->ex);
+    if (!w->zs)
+        return ps_errorf(err, "--why: this scorer cannot explain its results");
+    ps_query pq = {0};
+    int rc = ps_query_parse(ps_zeroshot_query_model(w->zs), q, len, &pq, err);
+    ps_store *st = rc == 0 ? ps_store_open(db, PS_STORE_OPEN, wait_ms, err) : NULL;
+    if (!st)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < r->n; i++) {
+        if (r->hits[i].restricted)
+            continue;
+        ps_error e2;
+        w->ex[i] = ps_xmalloc(sizeof **w->ex);
+        if (cli_explain_photo(st, w->zs, r->hits[i].id, &pq, WHY_K, w->ex[i], &e2) != 0) {
+            free(w->ex[i]); /* features gone since the engine opened: no reason to give */
+            w->ex[i] = NULL;
+        }
+    }
+    ps_store_close(st);
+    ps_query_free(&pq);
+    return rc;
+}
+
+static void why_free(why_list *w, size_t n)
+{
+    for (size_t i = 0; w->ex && i < n; i++)
+        free(w->ex[i]);
+    free(w->ex);
+}
+
+static void why_json(void *ctx, size_t i, const ps_hit *h, ps_json *j)
+{
+    (void)h;
+    const why_list *w = ctx;
+    if (!w->ex[i])
+        return;
+    ps_json_key(j, "why");
+    ps_json_obj(j);
+    ps_json_key(j, "scorer");
+    ps_json_str(j, ps_zeroshot_name(w->zs));
+    ps_zs_explanation_json(j, w->zs, w->ex[i]);
+    ps_json_end(j);
+}
+
 /* unusable: indexed photos the engine left out (features of an older
  * picseek), which explains an empty answer better than "no photos". */
-static void results_text(ps_buf *b, const char *q, const ps_results *r, size_t unusable)
+static void results_text(ps_buf *b, const char *q, const ps_results *r, size_t unusable,
+                         const why_list *why)
 {
     if (r->blocked) {
         ps_buf_printf(b, "%s\n", PS_POLICY_DISCLAIMER);
@@ -73,6 +138,11 @@ static void results_text(ps_buf *b, const char *q, const ps_results *r, size_t u
             ps_buf_printf(b, "[restricted] %s\n", PS_POLICY_MASK_TEXT);
         else
             ps_buf_printf(b, "%s%s\n", h->path, h->missing ? "  (missing)" : "");
+        if (why && why->ex[i]) {
+            ps_buf_printf(b, "  %4s  %7s  why: ", "", "");
+            cli_reasons_text(why->ex[i], b);
+            ps_buf_putc(b, '\n');
+        }
     }
 }
 
@@ -94,11 +164,12 @@ int cmd_search(int argc, char **argv)
 {
     static const struct option LONG[] = {
         {"db", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
+        {"why", no_argument, NULL, 'w'},
         {"models", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db_flag = NULL, *models = NULL;
-    int json = 0;
+    int json = 0, why = 0;
     long k = 10;
     optind = 1;
     opterr = 0;
@@ -107,6 +178,7 @@ int cmd_search(int argc, char **argv)
         switch (c) {
         case 'd': db_flag = optarg; break;
         case 'j': json = 1; break;
+        case 'w': why = 1; break;
         case 'm': models = optarg; break;
         case 'k':
             if (cli_parse_int(CMD, "-k", optarg, 1, PS_SEARCH_MAX_K, &k))
@@ -180,14 +252,21 @@ int cmd_search(int argc, char **argv)
     ps_engine_info info = {0};
     if (e)
         ps_engine_get_info(e, &info);
+    why_list wl = {0};
+    if (why && !r.blocked && why_compute(&wl, scorer, db, wait_ms, q, qlen, &r, &err) != 0) {
+        why_free(&wl, r.n);
+        rc = cli_fail(CMD, &err);
+        goto out;
+    }
     ps_buf b = {0};
     if (json) {
         ps_json j;
         ps_json_init(&j, &b, 1);
-        ps_results_json(&j, q, qlen, &r);
+        ps_results_json_with(&j, q, qlen, &r, wl.ex ? why_json : NULL, &wl);
     } else {
-        results_text(&b, q, &r, info.unusable);
+        results_text(&b, q, &r, info.unusable, wl.ex ? &wl : NULL);
     }
+    why_free(&wl, r.n);
     rc = cli_write_stdout(&b);
     ps_buf_free(&b);
     if (r.nmissing)

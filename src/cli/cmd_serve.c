@@ -172,31 +172,31 @@ static int be_explain(void *ctx, int64_t id, const char *q, size_t len, size_t k
         return PS_BACKEND_NOT_FOUND;
     if (restricted)
         return PS_BACKEND_RESTRICTED;
-    ps_features *f = ps_xmalloc(sizeof *f);
-    ps_zs_explanation *ex = ps_xmalloc(sizeof *ex);
     ps_query pq = {0};
+    if (ps_query_parse(ps_zeroshot_query_model(sc->zs), q, len, &pq, err) != 0 || pq.nwords == 0) {
+        if (pq.nwords == 0)
+            ps_errorf(err, "the query has no word to search for (only stop words, punctuation "
+                           "or nothing)");
+        ps_query_free(&pq);
+        return PS_BACKEND_BAD_QUERY;
+    }
+    ps_zs_explanation *ex = ps_xmalloc(sizeof *ex);
     int rc = -1;
     ps_store *st = ps_store_open(sc->db, PS_STORE_OPEN, sc->wait_ms, err);
-    if (st && ps_store_load_features(st, id, f, err) == 0) {
-        if (ps_query_parse(ps_zeroshot_query_model(sc->zs), q, len, &pq, err) != 0 ||
-            ps_zeroshot_explain(sc->zs, &pq, f, k, ex, err) != 0) {
-            rc = PS_BACKEND_BAD_QUERY; /* invalid UTF-8 was refused above: no word */
-        } else {
-            ps_json_obj(&j);
-            ps_json_key(&j, "id"); ps_json_int(&j, id);
-            ps_json_key(&j, "query"); ps_json_strn(&j, q, len);
-            ps_json_key(&j, "blocked"); ps_json_bool(&j, false);
-            ps_json_key(&j, "scorer"); ps_json_str(&j, ps_zeroshot_name(sc->zs));
-            ps_zs_explanation_json(&j, sc->zs, ex);
-            ps_json_end(&j);
-            ps_buf_putc(json, '\n');
-            rc = 0;
-        }
+    if (st && cli_explain_photo(st, sc->zs, id, &pq, k, ex, err) == 0) {
+        ps_json_obj(&j);
+        ps_json_key(&j, "id"); ps_json_int(&j, id);
+        ps_json_key(&j, "query"); ps_json_strn(&j, q, len);
+        ps_json_key(&j, "blocked"); ps_json_bool(&j, false);
+        ps_json_key(&j, "scorer"); ps_json_str(&j, ps_zeroshot_name(sc->zs));
+        ps_zs_explanation_json(&j, sc->zs, ex);
+        ps_json_end(&j);
+        ps_buf_putc(json, '\n');
+        rc = 0;
     }
     ps_store_close(st);
     ps_query_free(&pq);
     free(ex);
-    free(f);
     return rc;
 }
 

@@ -168,6 +168,44 @@ const ps_zeroshot *cli_scorer_zeroshot(const ps_scorer *s)
     return z ? z : ps_learned_zeroshot_of(s);
 }
 
+int cli_explain_photo(ps_store *st, const ps_zeroshot *zs, int64_t id, const ps_query *q,
+                      size_t k, ps_zs_explanation *ex, ps_error *err)
+{
+    ps_features *f = ps_xmalloc(sizeof *f);
+    int rc = ps_store_load_features(st, id, f, err);
+    if (rc == 0)
+        rc = ps_zeroshot_explain(zs, q, f, k, ex, err);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+void cli_reasons_text(const ps_zs_explanation *ex, ps_buf *out)
+{
+    float best = ex->n ? ex->top[0].contribution : 0;
+    size_t shown = 0;
+    for (size_t i = 0; i < ex->n; i++) {
+        const ps_zs_contrib *c = &ex->top[i];
+        if (!(c->contribution >= 0.1f * best))
+            continue;
+        int seen = 0;
+        for (size_t p = 0; p < i && !seen; p++)
+            seen = strcmp(ex->top[p].word, c->word) == 0 &&
+                   ex->top[p].contribution >= 0.1f * best;
+        if (seen)
+            continue;
+        ps_buf_printf(out, "%s%s (%.0f%%", shown++ ? " \xc2\xb7 " : "", c->label, 100.0 * c->value);
+        if (c->source == PS_SRC_COLOR)
+            ps_buf_printf(out, " of the %s", c->foreground ? "foreground" : "picture");
+        else if (c->source == PS_SRC_VOC)
+            ps_buf_puts(out, " of the picture");
+        if (c->word[0] && strcmp(c->word, c->label) != 0)
+            ps_buf_printf(out, ", for \xe2\x80\x9c%s\xe2\x80\x9d", c->word);
+        ps_buf_putc(out, ')');
+    }
+    if (!shown)
+        ps_buf_puts(out, "no reason found: none of the words was recognised in this photo");
+}
+
 static int rule_check(const void *ctx, const char *text, size_t len, ps_policy_result *out, ps_error *err)
 {
     return ps_policy_check(ctx, text, len, out, err);

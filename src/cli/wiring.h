@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "index/indexer.h"
 #include "index/rule.h"
+#include "index/store.h"
 #include "score/scorer.h"
 #include "score/zeroshot.h"
 
@@ -33,6 +34,16 @@ ps_scorer *cli_scorer_open(const char *models_dir, ps_error *err);
 /* The zero-shot score inside such a scorer (itself, or the learned
  * score's zero-shot part), which explains results; NULL for another kind. */
 const ps_zeroshot *cli_scorer_zeroshot(const ps_scorer *s);
+
+/* Why indexed photo `id` matches the parsed query q: its features from st,
+ * explained by zs (at most k contributors).  0, or -1 (no usable features,
+ * a database error, a query without words) with err. */
+int cli_explain_photo(ps_store *st, const ps_zeroshot *zs, int64_t id, const ps_query *q,
+                      size_t k, ps_zs_explanation *ex, ps_error *err);
+/* One line of reasons for people, as the web page shows them: the
+ * strongest reason of each query word, leaving out those under a tenth of
+ * the best, e.g. "dog (98%) · black (42% of the foreground)". */
+void cli_reasons_text(const ps_zs_explanation *ex, ps_buf *out);
 
 /* The trained model file to use: $PICSEEK_MODEL, else <cache>/model.psm
  * (what `picseek train` writes by default).  NULL when there is none, or

@@ -393,6 +393,12 @@ void ps_results_free(ps_results *r)
 
 void ps_results_json(ps_json *j, const char *q, size_t len, const ps_results *r)
 {
+    ps_results_json_with(j, q, len, r, NULL, NULL);
+}
+
+void ps_results_json_with(ps_json *j, const char *q, size_t len, const ps_results *r,
+                          ps_hit_json_fn extra, void *ctx)
+{
     ps_json_obj(j);
     ps_json_key(j, "query");
     ps_json_strn(j, q, len);
@@ -425,6 +431,8 @@ void ps_results_json(ps_json *j, const char *q, size_t len, const ps_results *r)
             ps_json_key(j, "notice");
             ps_json_str(j, PS_POLICY_MASK_TEXT);
         }
+        if (extra)
+            extra(ctx, i, h, j);
         ps_json_end(j);
     }
     ps_json_end(j);

@@ -124,5 +124,10 @@ void ps_results_free(ps_results *r);
  * and "notice":PS_POLICY_MASK_TEXT; a blocked query has the disclaimer and
  * no results. */
 void ps_results_json(ps_json *j, const char *q, size_t len, const ps_results *r);
+/* The same, calling extra (if not NULL) inside each result's object, after
+ * its keys, to add more (e.g. why it matched). */
+typedef void (*ps_hit_json_fn)(void *ctx, size_t i, const ps_hit *h, ps_json *j);
+void ps_results_json_with(ps_json *j, const char *q, size_t len, const ps_results *r,
+                          ps_hit_json_fn extra, void *ctx);
 
 #endif
