@@ -133,50 +133,36 @@ static int get_i8(rd *r, const tbl *t, int id, int def, int *out, const char *wh
     return 0;
 }
 
-static int get_i32(rd *r, const tbl *t, int id, int32_t def, int32_t *out, const char *what)
+/* A number field: its `size` bytes copied as stored (as ld32 does), or
+ * *def's when the field is absent.  out and def have the field's type. */
+static int get_raw(rd *r, const tbl *t, int id, size_t size, const void *def, void *out,
+                   const char *what)
 {
     size_t at;
-    if (field_at(r, t, id, 4, &at, what) != 0)
+    if (field_at(r, t, id, size, &at, what) != 0)
         return -1;
-    if (at) {
-        uint32_t v = ld32(r, at);
-        memcpy(out, &v, 4);
-    } else {
-        *out = def;
-    }
+    memcpy(out, at ? r->p + at : def, size);
     return 0;
+}
+
+static int get_i32(rd *r, const tbl *t, int id, int32_t def, int32_t *out, const char *what)
+{
+    return get_raw(r, t, id, sizeof def, &def, out, what);
 }
 
 static int get_u32(rd *r, const tbl *t, int id, uint32_t def, uint32_t *out, const char *what)
 {
-    size_t at;
-    if (field_at(r, t, id, 4, &at, what) != 0)
-        return -1;
-    *out = at ? ld32(r, at) : def;
-    return 0;
+    return get_raw(r, t, id, sizeof def, &def, out, what);
 }
 
 static int get_u64(rd *r, const tbl *t, int id, uint64_t def, uint64_t *out, const char *what)
 {
-    size_t at;
-    if (field_at(r, t, id, 8, &at, what) != 0)
-        return -1;
-    *out = at ? ld64(r, at) : def;
-    return 0;
+    return get_raw(r, t, id, sizeof def, &def, out, what);
 }
 
 static int get_f32(rd *r, const tbl *t, int id, float def, float *out, const char *what)
 {
-    size_t at;
-    if (field_at(r, t, id, 4, &at, what) != 0)
-        return -1;
-    if (at) {
-        uint32_t v = ld32(r, at);
-        memcpy(out, &v, 4);
-    } else {
-        *out = def;
-    }
-    return 0;
+    return get_raw(r, t, id, sizeof def, &def, out, what);
 }
 
 /* Follow the reference in field `id`; *target = 0 if the field is absent. */
