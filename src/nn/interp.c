@@ -75,14 +75,13 @@ static int op_fail(const ps_tfl_model *t, int i, ps_error *err, const char *fmt,
 {
     if (!err)
         return -1;
-    char msg[PS_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
     const ps_tfl_op *op = &t->ops[i];
-    return ps_errorf(err, "%s: byte offset %zu: operator %d (%s): %s", t->path, op->offset, i,
-                     ps_tfl_op_name(op->code) ? ps_tfl_op_name(op->code) : "?", msg);
+    return ps_error_prefix(err, "%s: byte offset %zu: operator %d (%s)", t->path, op->offset, i,
+                           ps_tfl_op_name(op->code) ? ps_tfl_op_name(op->code) : "?");
 }
 
 static void shape_str(const ps_tfl_tensor *t, char *buf, size_t n)

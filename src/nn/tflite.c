@@ -43,12 +43,11 @@ static int fail(rd *r, size_t off, const char *fmt, ...)
 {
     if (!r->err)
         return -1;
-    char msg[PS_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(r->err->msg, sizeof r->err->msg, fmt, ap);
     va_end(ap);
-    return ps_errorf(r->err, "%s: byte offset %zu: %s", r->name, off, msg);
+    return ps_error_prefix(r->err, "%s: byte offset %zu", r->name, off);
 }
 
 static uint16_t ld16(const rd *r, size_t at)
