@@ -84,13 +84,14 @@ static int op_fail(const ps_tfl_model *t, int i, ps_error *err, const char *fmt,
                            ps_tfl_op_name(op->code) ? ps_tfl_op_name(op->code) : "?");
 }
 
-static void shape_str(const ps_tfl_tensor *t, char *buf, size_t n)
+/* "1x224x224x3", or "scalar" for no dimensions. */
+static void shape_str(const int32_t *dims, int ndim, char *buf, size_t n)
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (int d = 0; d < t->ndim && used < n; d++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%d", d ? "x" : "", (int)t->dims[d]);
-    if (t->ndim == 0)
+    for (int d = 0; d < ndim && used < n; d++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%d", d ? "x" : "", (int)dims[d]);
+    if (ndim == 0)
         snprintf(buf, n, "scalar");
 }
 
@@ -163,14 +164,11 @@ static int check_out_shape(const prep *p, const int32_t *dims, int ndim)
         ok = o->dims[d] == dims[d];
     if (ok)
         return 0;
-    char got[96], want[96] = "";
-    shape_str(o, got, sizeof got);
-    size_t used = 0;
-    for (int d = 0; d < ndim && used < sizeof want; d++)
-        used += (size_t)snprintf(want + used, sizeof want - used, "%s%d", d ? "x" : "",
-                                 (int)dims[d]);
+    char got[96], want[96];
+    shape_str(o->dims, o->ndim, got, sizeof got);
+    shape_str(dims, ndim, want, sizeof want);
     return op_fail(p->t, p->i, p->err, "output tensor '%.64s' has shape %s, but the operator "
-                   "produces %s", o->name, got, ndim ? want : "scalar");
+                   "produces %s", o->name, got, want);
 }
 
 /* Output size and leading padding along one axis (ComputeOutSize and
@@ -1157,7 +1155,7 @@ int ps_nn_run(const ps_nn_model *m, ps_nn_workspace *ws, const void *input, size
     const ps_tfl_tensor *x = &m->tfl->tensors[in];
     if (len != x->nbytes) {
         char shape[96];
-        shape_str(x, shape, sizeof shape);
+        shape_str(x->dims, x->ndim, shape, sizeof shape);
         return ps_errorf(err, "%s: input is %zu bytes, the model's input tensor '%.64s' (%s %s) "
                          "needs %zu", m->tfl->path, len, x->name, shape,
                          ps_tfl_type_name(x->type), x->nbytes);
