@@ -181,17 +181,24 @@ void ps_image_center_square(const ps_image *img, const ps_image_info *info, int 
                       out);
 }
 
+/* The decode options for a size x size square: the caller's (or the
+ * defaults) with the PS_SQUARE_OVERSAMPLE margin unless it set its own. */
+static void square_opts(const ps_decode_opts *opts, int size, ps_decode_opts *o)
+{
+    if (opts)
+        *o = *opts;
+    else
+        ps_decode_opts_init(o);
+    if (o->min_short_side <= 0)
+        o->min_short_side = PS_SQUARE_OVERSAMPLE * size;
+    o->min_long_side = 0;
+}
+
 int ps_image_decode_square(const void *data, size_t len, const char *name, int size,
                            const ps_decode_opts *opts, unsigned char *out, ps_error *err)
 {
     ps_decode_opts o;
-    if (opts)
-        o = *opts;
-    else
-        ps_decode_opts_init(&o);
-    if (o.min_short_side <= 0)
-        o.min_short_side = PS_SQUARE_OVERSAMPLE * size;
-    o.min_long_side = 0;
+    square_opts(opts, size, &o);
     ps_image img;
     ps_image_info info;
     if (ps_image_decode(data, len, name, &o, &img, &info, err) != 0)
@@ -205,13 +212,7 @@ int ps_image_load_square(const char *path, int size, const ps_decode_opts *opts,
                          unsigned char *out, ps_error *err)
 {
     ps_decode_opts o;
-    if (opts)
-        o = *opts;
-    else
-        ps_decode_opts_init(&o);
-    if (o.min_short_side <= 0)
-        o.min_short_side = PS_SQUARE_OVERSAMPLE * size;
-    o.min_long_side = 0;
+    square_opts(opts, size, &o);
     ps_image img;
     ps_image_info info;
     if (ps_image_load(path, &o, &img, &info, err) != 0)
