@@ -81,9 +81,12 @@ int ps_extract(const ps_extractor *x, ps_extractor_ws *w, const uint8_t *rgb224,
     }
     const ps_model *seg = x->m[PS_MODEL_SEGMENTER];
     ps_nn_workspace *sw = w->ws[PS_MODEL_SEGMENTER];
-    if (ps_model_run(seg, sw, rgb513, n513, out->voc_area, NULL, err) != 0 ||
+    /* Scores NULL: the class map is read once, here, for both the class
+     * shares and the colours. */
+    if (ps_model_run(seg, sw, rgb513, n513, NULL, NULL, err) != 0 ||
         ps_model_class_map(seg, sw, w->class_map, 513 * 513, err) != 0)
         return -1;
+    ps_model_class_shares(seg, w->class_map, 513 * 513, out->voc_area);
     /* Class 0 is background: the class map selects the foreground. */
     ps_color_shares(rgb513, 513 * 513, NULL, out->colors[PS_COLOR_ALL]);
     ps_color_shares(rgb513, 513 * 513, w->class_map, out->colors[PS_COLOR_FOREGROUND]);

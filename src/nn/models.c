@@ -307,14 +307,19 @@ int ps_model_run(const ps_model *m, ps_nn_workspace *ws, const uint8_t *input, s
             free(classes);
             return -1;
         }
-        size_t counts[256] = {0};
-        for (size_t i = 0; i < n; i++)
-            counts[classes[i]]++;
-        for (int c = 0; c < m->info->classes; c++)
-            scores[c] = (float)((double)counts[c] / (double)n);
+        ps_model_class_shares(m, classes, n, scores);
         free(classes);
     }
     return 0;
+}
+
+void ps_model_class_shares(const ps_model *m, const uint8_t *classes, size_t n, float *shares)
+{
+    size_t counts[256] = {0};
+    for (size_t i = 0; i < n; i++)
+        counts[classes[i]]++;
+    for (int c = 0; c < m->info->classes; c++)
+        shares[c] = (float)((double)counts[c] / (double)n);
 }
 
 const uint8_t *ps_model_raw_output(const ps_model *m, const ps_nn_workspace *ws, size_t *n)

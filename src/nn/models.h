@@ -87,6 +87,10 @@ const uint8_t *ps_model_raw_output(const ps_model *m, const ps_nn_workspace *ws,
 const uint8_t *ps_model_raw_logits(const ps_model *m, const ps_nn_workspace *ws, size_t *n);
 int ps_model_class_map(const ps_model *m, const ps_nn_workspace *ws, uint8_t *classes,
                        size_t n, ps_error *err);
+/* The fraction of the n pixels of a class map (from ps_model_class_map) in
+ * each class: num_classes floats into `shares`, as ps_model_run's scores
+ * for the segmenter. */
+void ps_model_class_shares(const ps_model *m, const uint8_t *classes, size_t n, float *shares);
 
 /* Indices of the k largest of n scores, largest first (ties: lower index
  * first).  Returns how many were written (min(k, n)). */
