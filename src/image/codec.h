@@ -39,4 +39,8 @@ void ps_rgba_over_white(unsigned char *dst, const unsigned char *src, size_t n);
 /* Copy a decoder's warning into info->warning, keeping only the first. */
 void ps_note_warning(ps_image_info *info, const char *msg);
 
+/* part as a whole percentage of whole, rounded down (0 when whole is 0):
+ * how much of a damaged image was decoded, for messages. */
+int ps_percent_rows(unsigned part, unsigned whole);
+
 #endif

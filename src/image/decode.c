@@ -233,6 +233,11 @@ void ps_note_warning(ps_image_info *info, const char *msg)
         snprintf(info->warning, sizeof info->warning, "%s", msg);
 }
 
+int ps_percent_rows(unsigned part, unsigned whole)
+{
+    return whole ? (int)((unsigned long long)part * 100 / whole) : 0;
+}
+
 /* ---- orientation ------------------------------------------------------------ */
 
 void ps_image_apply_orientation(ps_image *img, int o)

@@ -139,11 +139,6 @@ static void cmyk_to_rgb(unsigned char *dst, const unsigned char *src, unsigned n
     }
 }
 
-static int percent(unsigned part, unsigned whole)
-{
-    return whole ? (int)((unsigned long long)part * 100 / whole) : 0;
-}
-
 /* Apply the partial-image policy once the scanlines are read (or while
  * reading, to stop early).  Returns 1 if the image must be refused. */
 static int refuse_damage(const jctx *x, unsigned out_h)
@@ -163,7 +158,7 @@ static void damage_message(const jctx *x, const char *name, unsigned out_h, ps_e
                   what, x->warning);
     else
         ps_errorf(err, "%s: JPEG file is %s: only the top %d%% of the image could be decoded (%s)",
-                  name, what, percent(x->damage_row, out_h), x->warning);
+                  name, what, ps_percent_rows(x->damage_row, out_h), x->warning);
 }
 
 static int fail(jctx *x, int rc)
@@ -273,7 +268,7 @@ int ps_jpeg_decode(const unsigned char *data, size_t len, const char *name,
         else
             snprintf(info->warning, sizeof info->warning,
                      "%.100s: the bottom %d%% of the image is filler", x->warning,
-                     100 - percent(x->damage_row, h));
+                     100 - ps_percent_rows(x->damage_row, h));
     } else if (x->nwarnings) {
         ps_note_warning(info, x->warning);
     }

@@ -133,11 +133,6 @@ static void read_rows(pctx *x)
     x->rows_done = x->h;
 }
 
-static int percent(unsigned part, unsigned whole)
-{
-    return whole ? (int)((unsigned long long)part * 100 / whole) : 0;
-}
-
 static void take_result(pctx *x, ps_image *out, ps_image_info *info)
 {
     out->pixels = x->pixels;
@@ -173,12 +168,12 @@ static int recover(pctx *x, const char *name, ps_image *out, ps_image_info *info
         info->partial = 1;
         snprintf(info->warning, sizeof info->warning,
                  "PNG file is %s (%.120s): the bottom %d%% of the image is filler", what, x->msg,
-                 100 - percent(rows_done, x->h));
+                 100 - ps_percent_rows(rows_done, x->h));
         return finish(x, 0);
     }
     if (x->stage == STAGE_ROWS && !x->interlaced)
         ps_errorf(err, "%s: PNG file is %s: only the top %d%% of the image could be decoded (%s)",
-                  name, what, percent(x->rows_done, x->h), x->msg);
+                  name, what, ps_percent_rows(x->rows_done, x->h), x->msg);
     else if (x->stage == STAGE_ROWS)
         ps_errorf(err, "%s: interlaced PNG file is %s, no usable image (%s)", name, what, x->msg);
     else if (x->truncated)
