@@ -917,16 +917,6 @@ static int sort_rows(conv *c, uint32_t *sorted)
 
 /* ---- writing the file --------------------------------------------------- */
 
-static void to_hex(const unsigned char d[32], char hex[65])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = digits[d[i] >> 4];
-        hex[2 * i + 1] = digits[d[i] & 15];
-    }
-    hex[64] = '\0';
-}
-
 static int write_u32s(conv *c, const uint32_t *v, size_t n, ps_sha256 *sha)
 {
     unsigned char tmp[4096];
@@ -1078,7 +1068,7 @@ int ps_glove_convert(const char *in_path, const char *out_path,
     unsigned char src_sha[32];
     ps_sha256_final(&c->src_sha, src_sha);
     char src_hex[65];
-    to_hex(src_sha, src_hex);
+    ps_sha256_to_hex(src_sha, src_hex);
     if (opts && opts->expect_sha256 && strcmp(src_hex, opts->expect_sha256) != 0) {
         ps_errorf(err, "%s: SHA-256 is %s, expected %s: the file is damaged or not %s",
                   c->in_path, src_hex, opts->expect_sha256, PS_GLOVE_NPM_PACKAGE);
