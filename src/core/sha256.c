@@ -88,7 +88,7 @@ void ps_sha256_final(ps_sha256 *c, unsigned char out[32])
     }
 }
 
-static void to_hex(const unsigned char d[32], char hex[65])
+void ps_sha256_to_hex(const unsigned char d[32], char hex[65])
 {
     static const char digits[] = "0123456789abcdef";
     for (int i = 0; i < 32; i++) {
@@ -105,7 +105,7 @@ void ps_sha256_hex(const void *data, size_t n, char hex[65])
     ps_sha256_init(&c);
     ps_sha256_update(&c, data, n);
     ps_sha256_final(&c, d);
-    to_hex(d, hex);
+    ps_sha256_to_hex(d, hex);
 }
 
 int ps_sha256_file(const char *path, char hex[65], ps_error *err)
@@ -125,6 +125,6 @@ int ps_sha256_file(const char *path, char hex[65], ps_error *err)
         return ps_errorf(err, "%s: read error", path);
     unsigned char d[32];
     ps_sha256_final(&c, d);
-    to_hex(d, hex);
+    ps_sha256_to_hex(d, hex);
     return 0;
 }

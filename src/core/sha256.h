@@ -17,6 +17,8 @@ typedef struct ps_sha256 {
 void ps_sha256_init(ps_sha256 *c);
 void ps_sha256_update(ps_sha256 *c, const void *data, size_t n);
 void ps_sha256_final(ps_sha256 *c, unsigned char out[32]);
+/* Lower-case hex of a 32-byte digest into hex[65] (NUL-terminated). */
+void ps_sha256_to_hex(const unsigned char d[32], char hex[65]);
 /* Lower-case hex digest of a buffer into hex[65]. */
 void ps_sha256_hex(const void *data, size_t n, char hex[65]);
 /* Hex digest of a file's contents. */

@@ -163,7 +163,7 @@ typedef struct loader {
     const ps_dataset_opts *o;
     int file;
     ps_csv r;
-    ps_pairmap seen;       /* duplicates within the file */
+    ps_pairmap seen;       /* duplicates within the file: key -> line of its first row */
     ps_pairmap captions;   /* train: caption id -> train row (text consistency) */
     size_t cap;            /* capacity of the file's row array */
 } loader;
@@ -256,16 +256,25 @@ static int get_whole(loader *L, ps_error *err, size_t i, const char *what, long 
     return 0;
 }
 
-/* Reject a second (a, b) in this file.  `lines` gives the line of a stored
- * row by index. */
-static int check_dup(loader *L, ps_error *err, size_t col, const char *a, const char *b,
-                     const char *what, size_t (*line_of)(const ps_dataset *, size_t))
+/* Reject a second key in this file: the pair (a, b), or with b NULL the
+ * single value a; the message calls it `what`.  Kept rows are noted by
+ * remember(). */
+static int check_dup(loader *L, ps_error *err, size_t col, const char *what, const char *a,
+                     const char *b)
 {
     size_t first;
-    if (!ps_pairmap_get(&L->seen, a, b, &first))
+    if (!ps_pairmap_get(&L->seen, a, b ? b : "", &first))
         return 0;
-    return bad_row(L, err, col, "duplicated %s, first on line %zu", what,
-                   line_of(L->ds, first));
+    if (b)
+        return bad_row(L, err, col, "duplicated %s (%.*s, %.*s), first on line %zu", what, SHOW,
+                       a, SHOW, b, first);
+    return bad_row(L, err, col, "duplicated %s '%.*s', first on line %zu", what, SHOW, a, first);
+}
+
+/* Note the key of the row just kept (strings that outlive the map) and its line. */
+static void remember(loader *L, const char *a, const char *b)
+{
+    ps_pairmap_put(&L->seen, a, b ? b : "", ps_csv_line(&L->r), NULL);
 }
 
 static const char *keep(loader *L, size_t i)
@@ -286,12 +295,6 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t size)
 /* ---- one function per file: validate the current record and keep it ----
  * Each returns 0 (kept), 1 (skipped in lenient mode) or -1 (error). */
 
-static size_t train_line(const ps_dataset *ds, size_t i) { return ds->train[i].line; }
-static size_t expert_line(const ps_dataset *ds, size_t i) { return ds->expert[i].line; }
-static size_t crowd_line(const ps_dataset *ds, size_t i) { return ds->crowd[i].line; }
-static size_t tq_line(const ps_dataset *ds, size_t i) { return ds->test_queries[i].line; }
-/* test image rows store their line in a parallel array; see row_test_image. */
-
 static int row_train(loader *L, ps_error *err)
 {
     int rc;
@@ -299,9 +302,7 @@ static int row_train(loader *L, ps_error *err)
         (rc = check_text(L, err, 2)))
         return rc;
     const char *img = field(L, 0, NULL), *qid = field(L, 1, NULL);
-    char what[PS_ERROR_MAX];
-    snprintf(what, sizeof what, "pair (%.*s, %.*s)", SHOW, img, SHOW, qid);
-    if ((rc = check_dup(L, err, 2, img, qid, what, train_line)))
+    if ((rc = check_dup(L, err, 2, "pair", img, qid)))
         return rc;
     size_t prev, tlen;
     const char *text = field(L, 2, &tlen);
@@ -316,7 +317,7 @@ static int row_train(loader *L, ps_error *err)
     t->query_id = keep(L, 1);
     t->query_text = keep(L, 2);
     t->line = ps_csv_line(&L->r);
-    ps_pairmap_put(&L->seen, t->image, t->query_id, ds->ntrain, NULL);
+    remember(L, t->image, t->query_id);
     ps_pairmap_put(&L->captions, t->query_id, "", ds->ntrain, NULL);
     ds->ntrain++;
     return 0;
@@ -331,10 +332,7 @@ static int row_expert(loader *L, ps_error *err)
     for (size_t i = 0; i < 3; i++)
         if ((rc = get_whole(L, err, 2 + i, "expert score", 1, 4, &s[i])))
             return rc;
-    const char *img = field(L, 0, NULL), *cap = field(L, 1, NULL);
-    char what[PS_ERROR_MAX];
-    snprintf(what, sizeof what, "pair (%.*s, %.*s)", SHOW, img, SHOW, cap);
-    if ((rc = check_dup(L, err, 2, img, cap, what, expert_line)))
+    if ((rc = check_dup(L, err, 2, "pair", field(L, 0, NULL), field(L, 1, NULL))))
         return rc;
     ps_dataset *ds = L->ds;
     ds->expert = grow(ds->expert, ds->nexpert, &L->cap, sizeof *ds->expert);
@@ -344,7 +342,7 @@ static int row_expert(loader *L, ps_error *err)
     for (size_t i = 0; i < 3; i++)
         e->score[i] = (int)s[i];
     e->line = ps_csv_line(&L->r);
-    ps_pairmap_put(&L->seen, e->image, e->caption_id, ds->nexpert, NULL);
+    remember(L, e->image, e->caption_id);
     ds->nexpert++;
     return 0;
 }
@@ -375,10 +373,7 @@ static int row_crowd(loader *L, ps_error *err)
     if (fabs(ratio - want) > CROWD_RATIO_TOL)
         return bad_row(L, err, 3, "agreement ratio %.*s does not match %ld agree / %ld disagree",
                        (int)n, s, agree, disagree);
-    const char *img = field(L, 0, NULL), *cap = field(L, 1, NULL);
-    char what[PS_ERROR_MAX];
-    snprintf(what, sizeof what, "pair (%.*s, %.*s)", SHOW, img, SHOW, cap);
-    if ((rc = check_dup(L, err, 2, img, cap, what, crowd_line)))
+    if ((rc = check_dup(L, err, 2, "pair", field(L, 0, NULL), field(L, 1, NULL))))
         return rc;
     ps_dataset *ds = L->ds;
     ds->crowd = grow(ds->crowd, ds->ncrowd, &L->cap, sizeof *ds->crowd);
@@ -389,7 +384,7 @@ static int row_crowd(loader *L, ps_error *err)
     c->agree = (int)agree;
     c->disagree = (int)disagree;
     c->line = ps_csv_line(&L->r);
-    ps_pairmap_put(&L->seen, c->image, c->caption_id, ds->ncrowd, NULL);
+    remember(L, c->image, c->caption_id);
     ds->ncrowd++;
     return 0;
 }
@@ -402,10 +397,7 @@ static int row_test_query(loader *L, ps_error *err)
         (rc = check_caption_id(L, err, 1, "query id")) || (rc = check_text(L, err, 2)) ||
         (rc = check_image(L, err, 3)))
         return rc;
-    const char *qid = field(L, 1, NULL);
-    char what[PS_ERROR_MAX];
-    snprintf(what, sizeof what, "query id '%.*s'", SHOW, qid);
-    if ((rc = check_dup(L, err, 2, qid, "", what, tq_line)))
+    if ((rc = check_dup(L, err, 2, "query id", field(L, 1, NULL), NULL)))
         return rc;
     ps_dataset *ds = L->ds;
     ds->test_queries = grow(ds->test_queries, ds->ntest_queries, &L->cap, sizeof *ds->test_queries);
@@ -415,7 +407,7 @@ static int row_test_query(loader *L, ps_error *err)
     q->query_text = keep(L, 2);
     q->image = keep(L, 3);
     q->line = ps_csv_line(&L->r);
-    ps_pairmap_put(&L->seen, q->query_id, "", ds->ntest_queries, NULL);
+    remember(L, q->query_id, NULL);
     ds->ntest_queries++;
     return 0;
 }
@@ -423,19 +415,14 @@ static int row_test_query(loader *L, ps_error *err)
 static int row_test_image(loader *L, ps_error *err)
 {
     int rc;
-    if ((rc = check_image(L, err, 0)))
+    if ((rc = check_image(L, err, 0)) ||
+        (rc = check_dup(L, err, 1, "image", field(L, 0, NULL), NULL)))
         return rc;
-    const char *img = field(L, 0, NULL);
-    size_t first_line;
-    /* The map stores the line directly: test images have no row struct. */
-    if (ps_pairmap_get(&L->seen, img, "", &first_line))
-        return bad_row(L, err, 1, "duplicated image '%.*s', first on line %zu", SHOW, img,
-                       first_line);
     ps_dataset *ds = L->ds;
     ds->test_images = grow(ds->test_images, ds->ntest_images, &L->cap, sizeof *ds->test_images);
     const char *kept = keep(L, 0);
     ds->test_images[ds->ntest_images++] = kept;
-    ps_pairmap_put(&L->seen, kept, "", ps_csv_line(&L->r), NULL);
+    remember(L, kept, NULL);
     return 0;
 }
 

@@ -35,16 +35,6 @@ struct ps_glove {
     char src_hex[65];
 };
 
-static void to_hex(const unsigned char d[32], char hex[65])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = digits[d[i] >> 4];
-        hex[2 * i + 1] = digits[d[i] & 15];
-    }
-    hex[64] = '\0';
-}
-
 PS_PRINTF(3, 4)
 static int bad(const char *path, ps_error *err, const char *fmt, ...)
 {
@@ -117,7 +107,7 @@ static int check_header(ps_glove *g, const char *path, ps_error *err)
     g->sorted = (const uint32_t *)(const void *)(h + l.sorted);
     g->strings = (const char *)(h + l.strings);
     g->strings_len = strings_len;
-    to_hex(h + PSG_OFF_SRC_SHA, g->src_hex);
+    ps_sha256_to_hex(h + PSG_OFF_SRC_SHA, g->src_hex);
     return 0;
 }
 

@@ -453,6 +453,25 @@ static int expect(conv *c, int type, const char *wanted)
     return c->t.type == type ? 0 : unexpected(c, wanted);
 }
 
+/* Step through a JSON array or object whose opening token is current, up to its closing token
+ * `close`: reads the ',' after the previous element (unless `first`), then the token that
+ * starts the next element. Returns 1 with that token current, 0 at the closing token, -1 on an
+ * error. Callers loop `for (int first = 1; (r = next_item(c, close, first)) > 0; first = 0)`. */
+static int next_item(conv *c, int close, int first)
+{
+    if (!first) {
+        if (lex(c) != 0)
+            return -1;
+        if (c->t.type == close)
+            return 0;
+        if (c->t.type != ',')
+            return unexpected(c, close == '}' ? "',' or '}'" : "',' or ']'");
+    }
+    if (lex(c) != 0)
+        return -1;
+    return first && c->t.type == close ? 0 : 1;
+}
+
 /* ---- output ------------------------------------------------------------- */
 
 static int out_flush(conv *c)
@@ -501,11 +520,8 @@ static int skip_container(conv *c, int depth)
     int is_obj = close == '}';
     if (depth >= MAX_DEPTH)
         return fail_at(c, c->t.off, "nesting deeper than %d levels", MAX_DEPTH);
-    for (int first = 1;; first = 0) {
-        if (lex(c) != 0)
-            return -1;
-        if (first && c->t.type == close)
-            return 0;
+    int r;
+    for (int first = 1; (r = next_item(c, close, first)) > 0; first = 0) {
         if (is_obj) {
             if (c->t.type != T_STR)
                 return unexpected(c, first ? "a key or '}'" : "a key");
@@ -516,13 +532,8 @@ static int skip_container(conv *c, int depth)
         }
         if (skip_value(c, depth + 1) != 0)
             return -1;
-        if (lex(c) != 0)
-            return -1;
-        if (c->t.type == close)
-            return 0;
-        if (c->t.type != ',')
-            return unexpected(c, is_obj ? "',' or '}'" : "',' or ']'");
     }
+    return r;
 }
 
 /* Skip the value whose first token is current. */
@@ -590,11 +601,8 @@ static int parse_words(conv *c)
     if (expect(c, '[', "'[' to start \"words\"") != 0)
         return -1;
     c->words_at = c->t.off;
-    for (int first = 1;; first = 0) {
-        if (lex(c) != 0)
-            return -1;
-        if (first && c->t.type == ']')
-            return 0;
+    int r;
+    for (int first = 1; (r = next_item(c, ']', first)) > 0; first = 0) {
         if (c->t.type != T_STR)
             return unexpected(c, "a word (a string)");
         if (c->words_pos.n >= PSG_MAX_COUNT)
@@ -602,13 +610,8 @@ static int parse_words(conv *c)
         VEC_PUSH(&c->words_pos, (uint32_t)c->words.len);
         VEC_PUSH(&c->words_off, c->t.off);
         ps_buf_append(&c->words, c->t.s, c->t.slen + 1);
-        if (lex(c) != 0)
-            return -1;
-        if (c->t.type == ']')
-            return 0;
-        if (c->t.type != ',')
-            return unexpected(c, "',' or ']'");
     }
+    return r;
 }
 
 /* The numbers of one vector, "[x1,...,xD,norm,index]", for word `row`. */
@@ -626,12 +629,8 @@ static int parse_vector(conv *c, uint32_t row, const char *word)
         offs = ps_xmalloc(cap * sizeof *offs);
     }
     size_t n = 0;
-    int rc = -1;
-    for (int first = 1;; first = 0) {
-        if (lex(c) != 0)
-            goto out;
-        if (first && c->t.type == ']')
-            break;
+    int rc = -1, r;
+    for (int first = 1; (r = next_item(c, ']', first)) > 0; first = 0) {
         if (c->t.type != T_NUM) {
             unexpected(c, "a number");
             goto out;
@@ -653,15 +652,9 @@ static int parse_vector(conv *c, uint32_t row, const char *word)
         vals[n] = c->t.num;
         offs[n] = c->t.off;
         n++;
-        if (lex(c) != 0)
-            goto out;
-        if (c->t.type == ']')
-            break;
-        if (c->t.type != ',') {
-            unexpected(c, "',' or ']'");
-            goto out;
-        }
     }
+    if (r < 0)
+        goto out;
     if (!c->dim) {
         if (n < 3) {
             fail_at(c, start, "the vector of \"%s\" has %zu numbers, fewer than the 3 needed "
@@ -717,11 +710,8 @@ static int parse_vectors(conv *c)
     if (expect(c, '{', "'{' to start \"vectors\"") != 0)
         return -1;
     c->vectors_at = c->t.off;
-    for (int first = 1;; first = 0) {
-        if (lex(c) != 0)
-            return -1;
-        if (first && c->t.type == '}')
-            return 0;
+    int r;
+    for (int first = 1; (r = next_item(c, '}', first)) > 0; first = 0) {
         if (c->t.type != T_STR)
             return unexpected(c, first ? "a word (a string) or '}'" : "a word (a string)");
         if (c->t.slen == 0)
@@ -738,13 +728,8 @@ static int parse_vectors(conv *c)
             return -1;
         if (parse_vector(c, row, c->keys.data + c->key_pos.v[row]) != 0)
             return -1;
-        if (lex(c) != 0)
-            return -1;
-        if (c->t.type == '}')
-            return 0;
-        if (c->t.type != ',')
-            return unexpected(c, "',' or '}'");
     }
+    return r;
 }
 
 static int parse_unk(conv *c)
@@ -755,21 +740,13 @@ static int parse_unk(conv *c)
     if (expect(c, '[', "'[' to start \"unkVector\"") != 0)
         return -1;
     c->unk_at = c->t.off;
-    for (int first = 1;; first = 0) {
-        if (lex(c) != 0)
-            return -1;
-        if (first && c->t.type == ']')
-            return 0;
+    int r;
+    for (int first = 1; (r = next_item(c, ']', first)) > 0; first = 0) {
         if (c->t.type != T_NUM)
             return unexpected(c, "a number");
         c->unk_len++;
-        if (lex(c) != 0)
-            return -1;
-        if (c->t.type == ']')
-            return 0;
-        if (c->t.type != ',')
-            return unexpected(c, "',' or ']'");
     }
+    return r;
 }
 
 static int parse_document(conv *c)
@@ -778,11 +755,8 @@ static int parse_document(conv *c)
         return -1;
     if (c->t.type != '{')
         return unexpected(c, "'{' (a JSON object)");
-    for (int first = 1;; first = 0) {
-        if (lex(c) != 0)
-            return -1;
-        if (first && c->t.type == '}')
-            break;
+    int r;
+    for (int first = 1; (r = next_item(c, '}', first)) > 0; first = 0) {
         if (c->t.type != T_STR)
             return unexpected(c, first ? "a key or '}'" : "a key");
         uint64_t key_off = c->t.off;
@@ -812,13 +786,9 @@ static int parse_document(conv *c)
             rc = lex(c) != 0 ? -1 : skip_value(c, 1); /* unknown keys are allowed */
         if (rc != 0)
             return -1;
-        if (lex(c) != 0)
-            return -1;
-        if (c->t.type == '}')
-            break;
-        if (c->t.type != ',')
-            return unexpected(c, "',' or '}'");
     }
+    if (r < 0)
+        return -1;
     c->end_at = c->t.off;
     if (lex(c) != 0)
         return -1;
@@ -916,16 +886,6 @@ static int sort_rows(conv *c, uint32_t *sorted)
 }
 
 /* ---- writing the file --------------------------------------------------- */
-
-static void to_hex(const unsigned char d[32], char hex[65])
-{
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = digits[d[i] >> 4];
-        hex[2 * i + 1] = digits[d[i] & 15];
-    }
-    hex[64] = '\0';
-}
 
 static int write_u32s(conv *c, const uint32_t *v, size_t n, ps_sha256 *sha)
 {
@@ -1078,7 +1038,7 @@ int ps_glove_convert(const char *in_path, const char *out_path,
     unsigned char src_sha[32];
     ps_sha256_final(&c->src_sha, src_sha);
     char src_hex[65];
-    to_hex(src_sha, src_hex);
+    ps_sha256_to_hex(src_sha, src_hex);
     if (opts && opts->expect_sha256 && strcmp(src_hex, opts->expect_sha256) != 0) {
         ps_errorf(err, "%s: SHA-256 is %s, expected %s: the file is damaged or not %s",
                   c->in_path, src_hex, opts->expect_sha256, PS_GLOVE_NPM_PACKAGE);
