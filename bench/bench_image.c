@@ -108,8 +108,7 @@ int main(int argc, char **argv)
         for (int r = 0; r < repeats; r++) {
             float shares[2][PS_COLORS];
             double t0 = bench_now();
-            ps_color_shares(out, 513 * 513, NULL, shares[0]);
-            ps_color_shares(out, 513 * 513, sel, shares[1]);
+            ps_color_shares(out, 513 * 513, sel, shares[0], shares[1]);
             double dt = bench_now() - t0;
             if (dt < best)
                 best = dt;

@@ -80,21 +80,30 @@ TEST(shares)
     /* Four pixels: red, red, blue, white; a selection of the last three. */
     const uint8_t rgb[] = {220, 20, 30, 220, 20, 30, 20, 60, 200, 255, 255, 255};
     const uint8_t sel[] = {0, 3, 1, 7};
-    float out[PS_COLORS];
-    CHECK_INT(ps_color_shares(rgb, 4, NULL, out), 4);
+    float out[PS_COLORS], all[PS_COLORS];
+    CHECK_INT(ps_color_shares(rgb, 4, NULL, out, NULL), 4);
     CHECK_NEAR(out[PS_COLOR_RED], 0.5, 1e-7);
     CHECK_NEAR(out[PS_COLOR_BLUE], 0.25, 1e-7);
     CHECK_NEAR(out[PS_COLOR_WHITE], 0.25, 1e-7);
     CHECK_NEAR(out[PS_COLOR_GREEN], 0, 0);
-    CHECK_INT(ps_color_shares(rgb, 4, sel, out), 3);
+    /* Both regions in one pass: all four pixels, and the three selected. */
+    CHECK_INT(ps_color_shares(rgb, 4, sel, all, out), 3);
     CHECK_NEAR(out[PS_COLOR_RED], 1.0 / 3, 1e-7);
     CHECK_NEAR(out[PS_COLOR_BLUE], 1.0 / 3, 1e-7);
+    CHECK_NEAR(all[PS_COLOR_RED], 0.5, 1e-7);
+    CHECK_NEAR(all[PS_COLOR_WHITE], 0.25, 1e-7);
+    /* Either output may be left out. */
+    CHECK_INT(ps_color_shares(rgb, 4, sel, NULL, out), 3);
+    CHECK_NEAR(out[PS_COLOR_WHITE], 1.0 / 3, 1e-7);
     /* Nothing selected: all zero, not a division by zero. */
     const uint8_t none[] = {0, 0, 0, 0};
-    CHECK_INT(ps_color_shares(rgb, 4, none, out), 0);
+    CHECK_INT(ps_color_shares(rgb, 4, none, all, out), 0);
     for (int c = 0; c < PS_COLORS; c++)
         CHECK(out[c] == 0);
-    CHECK_INT(ps_color_shares(rgb, 0, NULL, out), 0);
+    CHECK_NEAR(all[PS_COLOR_BLUE], 0.25, 1e-7);
+    CHECK_INT(ps_color_shares(rgb, 0, NULL, out, NULL), 0);
+    for (int c = 0; c < PS_COLORS; c++)
+        CHECK(out[c] == 0);
 }
 
 int main(void)

@@ -207,7 +207,7 @@ TEST(real_photo_computed_once)
     o.min_short_side = PS_SQUARE_OVERSAMPLE * 513;
     CHECK_INT(ps_image_load_square(photo, 513, &o, sq, &err), 0);
     float all[PS_COLORS];
-    CHECK_INT(ps_color_shares(sq, 513 * 513, NULL, all), 513 * 513);
+    CHECK_INT(ps_color_shares(sq, 513 * 513, NULL, all, NULL), 513 * 513);
     for (int k = 0; k < PS_COLORS; k++)
         CHECK_NEAR(a->colors[PS_COLOR_ALL][k], all[k], 1e-6);
     free(sq);

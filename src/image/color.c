@@ -54,19 +54,32 @@ ps_color ps_color_of_rgb(uint8_t r, uint8_t g, uint8_t b)
     return PS_COLOR_PINK;
 }
 
-size_t ps_color_shares(const uint8_t *rgb, size_t n, const uint8_t *sel, float out[PS_COLORS])
+static void to_shares(const size_t count[PS_COLORS], size_t total, float out[PS_COLORS])
 {
-    size_t count[PS_COLORS] = {0}, total = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (sel && !sel[i])
-            continue;
-        const uint8_t *p = rgb + 3 * i;
-        count[ps_color_of_rgb(p[0], p[1], p[2])]++;
-        total++;
-    }
     for (int c = 0; c < PS_COLORS; c++)
         out[c] = total ? (float)((double)count[c] / (double)total) : 0.0f;
-    return total;
+}
+
+size_t ps_color_shares(const uint8_t *rgb, size_t n, const uint8_t *sel, float all[PS_COLORS],
+                       float selected[PS_COLORS])
+{
+    size_t count[PS_COLORS] = {0}, count_sel[PS_COLORS] = {0}, nsel = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = rgb + 3 * i;
+        ps_color c = ps_color_of_rgb(p[0], p[1], p[2]);
+        count[c]++;
+        if (sel && sel[i]) {
+            count_sel[c]++;
+            nsel++;
+        }
+    }
+    if (all)
+        to_shares(count, n, all);
+    if (!sel)
+        return n;
+    if (selected)
+        to_shares(count_sel, nsel, selected);
+    return nsel;
 }
 
 int ps_color_of_word(const char *word)

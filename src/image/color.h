@@ -49,13 +49,15 @@ const char *ps_color_name(int c);
 ps_color ps_color_of_rgb(uint8_t r, uint8_t g, uint8_t b);
 
 /*
- * Shares of the colour terms among n RGB pixels (3 bytes each): out[c] =
- * (pixels named c) / (pixels counted), summing to 1, or all zero when no
- * pixel counts.  sel (NULL or n bytes) selects pixels: only those with
- * sel[i] != 0 count (e.g. a segmentation class map, where 0 is
- * background).  Returns the number of pixels counted.
+ * Shares of the colour terms among n RGB pixels (3 bytes each), in one pass
+ * naming each pixel once: all[c] = (pixels named c) / n, and, when sel (n
+ * bytes) is given, selected[c] the same among the pixels with sel[i] != 0
+ * (e.g. a segmentation class map, where 0 is background).  Each sums to 1,
+ * or is all zero when no pixel counts.  all or selected may be NULL (not
+ * wanted).  Returns the number of selected pixels (n when sel is NULL).
  */
-size_t ps_color_shares(const uint8_t *rgb, size_t n, const uint8_t *sel, float out[PS_COLORS]);
+size_t ps_color_shares(const uint8_t *rgb, size_t n, const uint8_t *sel, float all[PS_COLORS],
+                       float selected[PS_COLORS]);
 
 /* The colour term a folded word names, or -1: the eleven names, and
  * "grey" and "silver" (gray), "tan" (brown), "blond", "blonde", "golden"

@@ -76,7 +76,7 @@ int ps_extract(const ps_extractor *x, ps_extractor_ws *w, const uint8_t *rgb224,
                      out->mnv1, err) != 0)
         return -1;
     if (!rgb513) {
-        ps_color_shares(rgb224, 224 * 224, NULL, out->colors[PS_COLOR_ALL]);
+        ps_color_shares(rgb224, 224 * 224, NULL, out->colors[PS_COLOR_ALL], NULL);
         return 0;
     }
     const ps_model *seg = x->m[PS_MODEL_SEGMENTER];
@@ -88,7 +88,7 @@ int ps_extract(const ps_extractor *x, ps_extractor_ws *w, const uint8_t *rgb224,
         return -1;
     ps_model_class_shares(seg, w->class_map, 513 * 513, out->voc_area);
     /* Class 0 is background: the class map selects the foreground. */
-    ps_color_shares(rgb513, 513 * 513, NULL, out->colors[PS_COLOR_ALL]);
-    ps_color_shares(rgb513, 513 * 513, w->class_map, out->colors[PS_COLOR_FOREGROUND]);
+    ps_color_shares(rgb513, 513 * 513, w->class_map, out->colors[PS_COLOR_ALL],
+                    out->colors[PS_COLOR_FOREGROUND]);
     return 0;
 }
