@@ -4,13 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 
+int ps_verrorf(ps_error *err, const char *fmt, va_list ap)
+{
+    if (err)
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    return -1;
+}
+
 int ps_errorf(ps_error *err, const char *fmt, ...)
 {
-    if (!err)
-        return -1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    ps_verrorf(err, fmt, ap);
     va_end(ap);
     return -1;
 }

@@ -12,6 +12,7 @@
 #ifndef PS_CORE_ERROR_H
 #define PS_CORE_ERROR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #define PS_ERROR_MAX 1024
@@ -29,6 +30,9 @@ typedef struct ps_error {
 /* Write a formatted message into err (if non-NULL). Always returns -1 so
  * that `return ps_errorf(err, ...)` reads naturally. */
 int ps_errorf(ps_error *err, const char *fmt, ...) PS_PRINTF(2, 3);
+/* The same with a va_list, for a module's own "fail with context" helper:
+ * ps_verrorf(err, fmt, ap) then ps_error_prefix(err, "where"). */
+int ps_verrorf(ps_error *err, const char *fmt, va_list ap) PS_PRINTF(2, 0);
 
 /* Prefix the message already in err with "prefix: ", e.g. the file name a
  * lower layer did not know.  Returns -1. */

@@ -83,13 +83,12 @@ static int fail(ps_csv *r, ps_error *err, size_t col, const char *fmt, ...) PS_P
 /* A fatal error in the record being read: the reader stops. */
 static int fail(ps_csv *r, ps_error *err, size_t col, const char *fmt, ...)
 {
-    char reason[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    ps_verrorf(err, fmt, ap);
     va_end(ap);
     r->failed = true;
-    ps_errorf(err, "%s:%zu: column %zu: %s", r->path, r->rec_line, col, reason);
+    ps_error_prefix(err, "%s:%zu: column %zu", r->path, r->rec_line, col);
     return PS_CSV_ERROR;
 }
 

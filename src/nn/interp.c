@@ -77,7 +77,7 @@ static int op_fail(const ps_tfl_model *t, int i, ps_error *err, const char *fmt,
         return -1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    ps_verrorf(err, fmt, ap);
     va_end(ap);
     const ps_tfl_op *op = &t->ops[i];
     return ps_error_prefix(err, "%s: byte offset %zu: operator %d (%s)", t->path, op->offset, i,

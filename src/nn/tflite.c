@@ -41,11 +41,9 @@ static int fail(rd *r, size_t off, const char *fmt, ...) PS_PRINTF(3, 4);
 
 static int fail(rd *r, size_t off, const char *fmt, ...)
 {
-    if (!r->err)
-        return -1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->err->msg, sizeof r->err->msg, fmt, ap);
+    ps_verrorf(r->err, fmt, ap);
     va_end(ap);
     return ps_error_prefix(r->err, "%s: byte offset %zu", r->name, off);
 }

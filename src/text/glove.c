@@ -38,12 +38,11 @@ struct ps_glove {
 PS_PRINTF(3, 4)
 static int bad(const char *path, ps_error *err, const char *fmt, ...)
 {
-    char msg[PS_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ps_verrorf(err, fmt, ap);
     va_end(ap);
-    return ps_errorf(err, "%s: %s", path, msg);
+    return ps_error_prefix(err, "%s", path);
 }
 
 /* The header: fields in range and every offset where the layout puts it. */

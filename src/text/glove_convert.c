@@ -113,13 +113,11 @@ typedef struct conv {
 PS_PRINTF(3, 4)
 static int fail_at(conv *c, uint64_t off, const char *fmt, ...)
 {
-    char msg[PS_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ps_verrorf(c->err, fmt, ap);
     va_end(ap);
-    return ps_errorf(c->err, "%s: byte offset %llu: %s", c->in_path, (unsigned long long)off,
-                     msg);
+    return ps_error_prefix(c->err, "%s: byte offset %llu", c->in_path, (unsigned long long)off);
 }
 
 /* ---- chunked input ------------------------------------------------------ */

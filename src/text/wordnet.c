@@ -155,13 +155,12 @@ static int cur_fail(const wn_cur *c, const char *field, ps_error *err, const cha
 
 static int cur_fail(const wn_cur *c, const char *field, ps_error *err, const char *fmt, ...)
 {
-    char why[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
+    ps_verrorf(err, fmt, ap);
     va_end(ap);
     size_t at = field ? (size_t)(field - c->base) : c->pos;
-    return ps_errorf(err, "%s: byte offset %zu: %s", c->path, at, why);
+    return ps_error_prefix(err, "%s: byte offset %zu", c->path, at);
 }
 
 /* Parse a field of 1..maxdig digits in base 10 or 16. */
