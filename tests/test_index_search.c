@@ -9,6 +9,7 @@
 #include "index/rank.h"
 #include "index/search.h"
 #include "index/store.h"
+#include "learn/linalg.h"
 #include "index_doubles.h"
 #include "test.h"
 
@@ -367,7 +368,7 @@ TEST(topk_matches_a_full_sort)
             s += (double)m[i * stride + k] * q[k];
         score[i] = isnan(s) ? -INFINITY : (float)s;
         if (i != 5)
-            CHECK_NEAR(ps_rank_dot_f32(m + i * stride, q, stride), s, 1e-4);
+            CHECK_NEAR(ps_dot_f32(m + i * stride, q, stride), s, 1e-4);
     }
     ps_rank_matrix mat = {.rows = ROWS, .stride = stride, .f32 = m};
     ps_ranked top[ROWS];

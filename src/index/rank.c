@@ -1,5 +1,8 @@
 /*
- * rank.c - AVX2 dot products and top-k selection (see rank.h).
+ * rank.c - AVX2 float16 dot products and top-k selection (see rank.h).
+ * Float32 rows are scored with ps_dot_f32 (learn/linalg.h): the same
+ * four-accumulator kernel, and stride is a multiple of 8 so it has no
+ * scalar tail.
  *
  * F16C (the float16 conversions) comes with every AVX2 processor; it is
  * enabled per function so the rest of the build keeps its flags.
@@ -9,6 +12,8 @@
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
+
+#include "learn/linalg.h"
 
 size_t ps_rank_stride(size_t dim)
 {
@@ -22,23 +27,6 @@ static inline float hsum(__m256 v)
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
-}
-
-float ps_rank_dot_f32(const float *a, const float *b, size_t stride)
-{
-    /* Four accumulators hide the FMA latency. */
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-    size_t i = 0;
-    for (; i + 32 <= stride; i += 32) {
-        s0 = _mm256_fmadd_ps(_mm256_load_ps(a + i), _mm256_load_ps(b + i), s0);
-        s1 = _mm256_fmadd_ps(_mm256_load_ps(a + i + 8), _mm256_load_ps(b + i + 8), s1);
-        s2 = _mm256_fmadd_ps(_mm256_load_ps(a + i + 16), _mm256_load_ps(b + i + 16), s2);
-        s3 = _mm256_fmadd_ps(_mm256_load_ps(a + i + 24), _mm256_load_ps(b + i + 24), s3);
-    }
-    for (; i < stride; i += 8)
-        s0 = _mm256_fmadd_ps(_mm256_load_ps(a + i), _mm256_load_ps(b + i), s0);
-    return hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
 }
 
 __attribute__((target("avx2,fma,f16c"))) static inline __m256 load_half8(const uint16_t *p)
@@ -154,7 +142,7 @@ size_t ps_rank_topk(const ps_rank_matrix *m, size_t row0, size_t row1, const flo
             offer(out, &n, k, (uint32_t)i, m->scale[i] * ps_rank_dot_f16(m->f16 + i * m->stride, q, m->stride));
     } else {
         for (size_t i = row0; i < row1; i++)
-            offer(out, &n, k, (uint32_t)i, ps_rank_dot_f32(m->f32 + i * m->stride, q, m->stride));
+            offer(out, &n, k, (uint32_t)i, ps_dot_f32(m->f32 + i * m->stride, q, m->stride));
     }
     heap_sort(out, n);
     return n;

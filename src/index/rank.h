@@ -37,8 +37,8 @@ typedef struct ps_rank_matrix {
 /* dim rounded up to a multiple of 8. */
 size_t ps_rank_stride(size_t dim);
 
-/* Dot products of stride-length, aligned vectors. */
-float ps_rank_dot_f32(const float *a, const float *b, size_t stride);
+/* Dot product of a stride-length, aligned float16 row and float32 vector.
+ * (Float32 rows use ps_dot_f32 from learn/linalg.h.) */
 float ps_rank_dot_f16(const uint16_t *a, const float *b, size_t stride);
 
 /* Convert one float32 row to float16 and its scale. */

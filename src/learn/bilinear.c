@@ -631,29 +631,22 @@ void ps_bilinear_rescale(ps_bilinear *m, float a, float c)
 
 /* ---- files ------------------------------------------------------------------------------------ */
 
-/* prefix + name into out (PS_MODEL_NAME_MAX bytes). */
-static const char *pname(char *out, const char *prefix, const char *name)
-{
-    snprintf(out, PS_MODEL_NAME_MAX, "%s%s", prefix, name);
-    return out;
-}
-
 void ps_bilinear_put(const ps_bilinear *m, ps_modelfile *f, const char *prefix)
 {
     char nm[PS_MODEL_NAME_MAX];
     float dims[4] = {(float)m->dt, (float)m->dp, (float)m->n_extra, (float)m->rank};
-    ps_modelfile_add_vec(f, pname(nm, prefix, "dims"), dims, 4);
-    ps_modelfile_add_scalar(f, pname(nm, prefix, "sigmoid_out"), m->sigmoid_out);
-    ps_modelfile_add_mat(f, pname(nm, prefix, "U"), m->U, m->rank + 1, m->dt);
-    ps_modelfile_add_mat(f, pname(nm, prefix, "V"), m->V, m->rank + 1, m->dp);
-    ps_modelfile_add_vec(f, pname(nm, prefix, "we"), m->we, m->n_extra);
-    ps_modelfile_add_scalar(f, pname(nm, prefix, "b"), m->b);
-    ps_modelfile_add_vec(f, pname(nm, prefix, "t_mean"), m->t_mean, m->dt);
-    ps_modelfile_add_vec(f, pname(nm, prefix, "t_scale"), m->t_scale, m->dt);
-    ps_modelfile_add_vec(f, pname(nm, prefix, "p_mean"), m->p_mean, m->dp);
-    ps_modelfile_add_vec(f, pname(nm, prefix, "p_scale"), m->p_scale, m->dp);
-    ps_modelfile_add_vec(f, pname(nm, prefix, "e_mean"), m->e_mean, m->n_extra);
-    ps_modelfile_add_vec(f, pname(nm, prefix, "e_scale"), m->e_scale, m->n_extra);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "dims"), dims, 4);
+    ps_modelfile_add_scalar(f, ps_model_key(nm, prefix, "sigmoid_out"), m->sigmoid_out);
+    ps_modelfile_add_mat(f, ps_model_key(nm, prefix, "U"), m->U, m->rank + 1, m->dt);
+    ps_modelfile_add_mat(f, ps_model_key(nm, prefix, "V"), m->V, m->rank + 1, m->dp);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "we"), m->we, m->n_extra);
+    ps_modelfile_add_scalar(f, ps_model_key(nm, prefix, "b"), m->b);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "t_mean"), m->t_mean, m->dt);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "t_scale"), m->t_scale, m->dt);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "p_mean"), m->p_mean, m->dp);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "p_scale"), m->p_scale, m->dp);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "e_mean"), m->e_mean, m->n_extra);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "e_scale"), m->e_scale, m->n_extra);
 }
 
 int ps_bilinear_save(const ps_bilinear *m, const char *path, ps_error *err)
@@ -672,7 +665,7 @@ static float *take(const ps_modelfile *f, const char *prefix, const char *name, 
                    size_t d0, size_t d1, int positive, ps_error *err)
 {
     char nm[PS_MODEL_NAME_MAX];
-    pname(nm, prefix, name);
+    ps_model_key(nm, prefix, name);
     uint64_t dims[2] = {d0, d1};
     float *c = ps_modelfile_take(f, nm, ndim, dims, err);
     size_t n = d0 * (ndim == 2 ? d1 : 1);
@@ -691,16 +684,17 @@ int ps_bilinear_get(ps_bilinear *m, const ps_modelfile *f, const char *prefix, p
     memset(m, 0, sizeof *m);
     char nm[PS_MODEL_NAME_MAX];
     uint64_t four[1] = {4};
-    const float *dims = ps_modelfile_array(f, pname(nm, prefix, "dims"), 1, four, err);
+    const float *dims = ps_modelfile_array(f, ps_model_key(nm, prefix, "dims"), 1, four, err);
     long sig;
     double b;
-    if (!dims || ps_modelfile_int(f, pname(nm, prefix, "sigmoid_out"), 0, 1, &sig, err) != 0 ||
-        ps_modelfile_scalar(f, pname(nm, prefix, "b"), &b, err) != 0)
+    if (!dims ||
+        ps_modelfile_int(f, ps_model_key(nm, prefix, "sigmoid_out"), 0, 1, &sig, err) != 0 ||
+        ps_modelfile_scalar(f, ps_model_key(nm, prefix, "b"), &b, err) != 0)
         goto fail;
     for (int k = 0; k < 4; k++)
         if (dims[k] != floorf(dims[k]) || dims[k] < (k == 2 ? 0 : 1) || dims[k] > 1e7f) {
             ps_errorf(err, "%s: byte offset %zu: dimension %d (%g) is invalid", f->source,
-                      ps_modelfile_find(f, pname(nm, prefix, "dims"))->offset, k, dims[k]);
+                      ps_modelfile_find(f, ps_model_key(nm, prefix, "dims"))->offset, k, dims[k]);
             goto fail;
         }
     m->dt = (size_t)dims[0];

@@ -440,29 +440,23 @@ int ps_mlp_train(ps_mlp *m, const ps_rows *X, const float *y, const size_t *trai
 
 /* ---- files ------------------------------------------------------------------------------------ */
 
-/* prefix + name into out (PS_MODEL_NAME_MAX bytes). */
-static const char *pname(char *out, const char *prefix, const char *name)
-{
-    snprintf(out, PS_MODEL_NAME_MAX, "%s%s", prefix, name);
-    return out;
-}
-
 void ps_mlp_put(const ps_mlp *m, ps_modelfile *f, const char *prefix)
 {
     char nm[PS_MODEL_NAME_MAX];
     float sizes[PS_MLP_MAX_LAYERS + 1];
     for (size_t l = 0; l <= m->n_layers; l++)
         sizes[l] = (float)m->sizes[l];
-    ps_modelfile_add_vec(f, pname(nm, prefix, "sizes"), sizes, m->n_layers + 1);
-    ps_modelfile_add_scalar(f, pname(nm, prefix, "sigmoid_out"), m->sigmoid_out);
-    ps_modelfile_add_vec(f, pname(nm, prefix, "input_mean"), m->mean, m->sizes[0]);
-    ps_modelfile_add_vec(f, pname(nm, prefix, "input_scale"), m->scale, m->sizes[0]);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "sizes"), sizes, m->n_layers + 1);
+    ps_modelfile_add_scalar(f, ps_model_key(nm, prefix, "sigmoid_out"), m->sigmoid_out);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "input_mean"), m->mean, m->sizes[0]);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "input_scale"), m->scale, m->sizes[0]);
     for (size_t l = 0; l < m->n_layers; l++) {
         char name[32];
         snprintf(name, sizeof name, "W%zu", l);
-        ps_modelfile_add_mat(f, pname(nm, prefix, name), m->W[l], m->sizes[l + 1], m->sizes[l]);
+        ps_modelfile_add_mat(f, ps_model_key(nm, prefix, name), m->W[l], m->sizes[l + 1],
+                             m->sizes[l]);
         snprintf(name, sizeof name, "b%zu", l);
-        ps_modelfile_add_vec(f, pname(nm, prefix, name), m->b[l], m->sizes[l + 1]);
+        ps_modelfile_add_vec(f, ps_model_key(nm, prefix, name), m->b[l], m->sizes[l + 1]);
     }
 }
 
@@ -490,12 +484,13 @@ int ps_mlp_get(ps_mlp *m, const ps_modelfile *f, const char *prefix, ps_error *e
     const char *path = f->source;
     size_t ns = 0;
     long sig;
-    const float *sizes = ps_modelfile_vec(f, pname(nm, prefix, "sizes"), &ns, err);
-    if (!sizes || ps_modelfile_int(f, pname(nm, prefix, "sigmoid_out"), 0, 1, &sig, err) != 0)
+    const float *sizes = ps_modelfile_vec(f, ps_model_key(nm, prefix, "sizes"), &ns, err);
+    if (!sizes ||
+        ps_modelfile_int(f, ps_model_key(nm, prefix, "sigmoid_out"), 0, 1, &sig, err) != 0)
         goto fail;
     if (ns < 2 || ns > PS_MLP_MAX_LAYERS + 1) {
         ps_errorf(err, "%s: byte offset %zu: '%ssizes' has %zu entries, expected 2..%d", path,
-                  ps_modelfile_find(f, pname(nm, prefix, "sizes"))->offset, prefix, ns,
+                  ps_modelfile_find(f, ps_model_key(nm, prefix, "sizes"))->offset, prefix, ns,
                   PS_MLP_MAX_LAYERS + 1);
         goto fail;
     }
@@ -503,29 +498,33 @@ int ps_mlp_get(ps_mlp *m, const ps_modelfile *f, const char *prefix, ps_error *e
         if (sizes[l] != floorf(sizes[l]) || sizes[l] < 1 || sizes[l] > 1e7f ||
             (l == ns - 1 && sizes[l] != 1)) {
             ps_errorf(err, "%s: byte offset %zu: layer size %zu (%g) is invalid", path,
-                      ps_modelfile_find(f, pname(nm, prefix, "sizes"))->offset, l, sizes[l]);
+                      ps_modelfile_find(f, ps_model_key(nm, prefix, "sizes"))->offset, l,
+                      sizes[l]);
             goto fail;
         }
         m->sizes[l] = (size_t)sizes[l];
     }
     m->n_layers = ns - 1;
     m->sigmoid_out = (int)sig;
-    m->mean = take(f, pname(nm, prefix, "input_mean"), 1, m->sizes[0], 0, err);
-    m->scale = m->mean ? take(f, pname(nm, prefix, "input_scale"), 1, m->sizes[0], 0, err) : NULL;
+    m->mean = take(f, ps_model_key(nm, prefix, "input_mean"), 1, m->sizes[0], 0, err);
+    m->scale = m->mean ? take(f, ps_model_key(nm, prefix, "input_scale"), 1, m->sizes[0], 0, err)
+                       : NULL;
     if (!m->scale)
         goto fail;
     for (size_t j = 0; j < m->sizes[0]; j++)
         if (!(m->scale[j] > 0)) {
             ps_errorf(err, "%s: byte offset %zu: %sinput_scale[%zu] must be positive", path,
-                      ps_modelfile_find(f, pname(nm, prefix, "input_scale"))->offset, prefix, j);
+                      ps_modelfile_find(f, ps_model_key(nm, prefix, "input_scale"))->offset,
+                      prefix, j);
             goto fail;
         }
     for (size_t l = 0; l < m->n_layers; l++) {
         char name[32];
         snprintf(name, sizeof name, "W%zu", l);
-        m->W[l] = take(f, pname(nm, prefix, name), 2, m->sizes[l + 1], m->sizes[l], err);
+        m->W[l] = take(f, ps_model_key(nm, prefix, name), 2, m->sizes[l + 1], m->sizes[l], err);
         snprintf(name, sizeof name, "b%zu", l);
-        m->b[l] = m->W[l] ? take(f, pname(nm, prefix, name), 1, m->sizes[l + 1], 0, err) : NULL;
+        m->b[l] = m->W[l] ? take(f, ps_model_key(nm, prefix, name), 1, m->sizes[l + 1], 0, err)
+                          : NULL;
         if (!m->b[l])
             goto fail;
     }

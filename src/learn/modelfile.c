@@ -133,6 +133,12 @@ void ps_modelfile_add_scalar(ps_modelfile *m, const char *name, double v)
     ps_modelfile_add(m, name, &f, 0, NULL);
 }
 
+const char *ps_model_key(char *out, const char *prefix, const char *name)
+{
+    snprintf(out, PS_MODEL_NAME_MAX, "%s%s", prefix, name);
+    return out;
+}
+
 /* ---- writing ---------------------------------------------------------------- */
 
 static void put_u32(ps_buf *b, uint32_t v)

@@ -74,6 +74,10 @@ void ps_modelfile_add_mat(ps_modelfile *m, const char *name, const float *data, 
                           size_t cols);
 void ps_modelfile_add_scalar(ps_modelfile *m, const char *name, double v);
 
+/* prefix + name into out (PS_MODEL_NAME_MAX bytes), returned: the name of
+ * an array of a model stored under a prefix ("content.ridge." + "w"). */
+const char *ps_model_key(char *out, const char *prefix, const char *name);
+
 /* Append the file image to out. */
 void ps_modelfile_serialize(const ps_modelfile *m, ps_buf *out);
 /* Write atomically (temp file + rename). */

@@ -232,19 +232,13 @@ ps_mat ps_pca_transform(const ps_pca *p, const ps_mat *X)
 
 /* ---- files ---------------------------------------------------------------------- */
 
-static const char *pname(char *out, const char *prefix, const char *name)
-{
-    snprintf(out, PS_MODEL_NAME_MAX, "%s%s", prefix, name);
-    return out;
-}
-
 void ps_pca_put(const ps_pca *p, ps_modelfile *f, const char *prefix)
 {
     char nm[PS_MODEL_NAME_MAX];
-    ps_modelfile_add_vec(f, pname(nm, prefix, "mean"), p->mean, p->d);
-    ps_modelfile_add_vec(f, pname(nm, prefix, "scale"), p->scale, p->d);
-    ps_modelfile_add_mat(f, pname(nm, prefix, "components"), p->components, p->k, p->d);
-    ps_modelfile_add_vec(f, pname(nm, prefix, "variance"), p->variance, p->k);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "mean"), p->mean, p->d);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "scale"), p->scale, p->d);
+    ps_modelfile_add_mat(f, ps_model_key(nm, prefix, "components"), p->components, p->k, p->d);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "variance"), p->variance, p->k);
 }
 
 int ps_pca_get(ps_pca *p, const ps_modelfile *f, const char *prefix, ps_error *err)
@@ -252,23 +246,23 @@ int ps_pca_get(ps_pca *p, const ps_modelfile *f, const char *prefix, ps_error *e
     memset(p, 0, sizeof *p);
     char nm[PS_MODEL_NAME_MAX];
     size_t k, d;
-    if (!ps_modelfile_mat(f, pname(nm, prefix, "components"), &k, &d, err))
+    if (!ps_modelfile_mat(f, ps_model_key(nm, prefix, "components"), &k, &d, err))
         return -1;
     uint64_t dk[1] = {k}, dd[1] = {d};
     p->k = k;
     p->d = d;
-    if (!(p->mean = ps_modelfile_take(f, pname(nm, prefix, "mean"), 1, dd, err)) ||
-        !(p->scale = ps_modelfile_take(f, pname(nm, prefix, "scale"), 1, dd, err)) ||
-        !(p->variance = ps_modelfile_take(f, pname(nm, prefix, "variance"), 1, dk, err))) {
+    if (!(p->mean = ps_modelfile_take(f, ps_model_key(nm, prefix, "mean"), 1, dd, err)) ||
+        !(p->scale = ps_modelfile_take(f, ps_model_key(nm, prefix, "scale"), 1, dd, err)) ||
+        !(p->variance = ps_modelfile_take(f, ps_model_key(nm, prefix, "variance"), 1, dk, err))) {
         ps_pca_free(p);
         return -1;
     }
     uint64_t dims[2] = {k, d};
-    p->components = ps_modelfile_take(f, pname(nm, prefix, "components"), 2, dims, err);
+    p->components = ps_modelfile_take(f, ps_model_key(nm, prefix, "components"), 2, dims, err);
     for (size_t j = 0; j < d && p->components; j++)
         if (!(p->scale[j] > 0)) {
             ps_errorf(err, "%s: byte offset %zu: %sscale[%zu] must be positive", f->source,
-                      ps_modelfile_find(f, pname(nm, prefix, "scale"))->offset, prefix, j);
+                      ps_modelfile_find(f, ps_model_key(nm, prefix, "scale"))->offset, prefix, j);
             ps_pca_free(p);
             return -1;
         }

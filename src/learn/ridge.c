@@ -459,14 +459,10 @@ void ps_ridge_predict(const ps_ridge *m, const ps_rows *X, const size_t *idx, si
 void ps_ridge_put(const ps_ridge *m, ps_modelfile *f, const char *prefix)
 {
     char nm[PS_MODEL_NAME_MAX];
-    snprintf(nm, sizeof nm, "%sw", prefix);
-    ps_modelfile_add_vec(f, nm, m->w, m->d);
-    snprintf(nm, sizeof nm, "%sb", prefix);
-    ps_modelfile_add_scalar(f, nm, m->b);
-    snprintf(nm, sizeof nm, "%salpha", prefix);
-    ps_modelfile_add_scalar(f, nm, m->alpha);
-    snprintf(nm, sizeof nm, "%salpha_rel", prefix);
-    ps_modelfile_add_scalar(f, nm, m->alpha_rel);
+    ps_modelfile_add_vec(f, ps_model_key(nm, prefix, "w"), m->w, m->d);
+    ps_modelfile_add_scalar(f, ps_model_key(nm, prefix, "b"), m->b);
+    ps_modelfile_add_scalar(f, ps_model_key(nm, prefix, "alpha"), m->alpha);
+    ps_modelfile_add_scalar(f, ps_model_key(nm, prefix, "alpha_rel"), m->alpha_rel);
 }
 
 int ps_ridge_save(const ps_ridge *m, const char *path, ps_error *err)
@@ -482,18 +478,13 @@ int ps_ridge_save(const ps_ridge *m, const char *path, ps_error *err)
 int ps_ridge_get(ps_ridge *m, const ps_modelfile *f, const char *prefix, ps_error *err)
 {
     memset(m, 0, sizeof *m);
-    char nw[PS_MODEL_NAME_MAX], nb[PS_MODEL_NAME_MAX], na[PS_MODEL_NAME_MAX],
-        nr[PS_MODEL_NAME_MAX];
-    snprintf(nw, sizeof nw, "%sw", prefix);
-    snprintf(nb, sizeof nb, "%sb", prefix);
-    snprintf(na, sizeof na, "%salpha", prefix);
-    snprintf(nr, sizeof nr, "%salpha_rel", prefix);
+    char nm[PS_MODEL_NAME_MAX];
     size_t d = 0;
-    const float *w = ps_modelfile_vec(f, nw, &d, err);
+    const float *w = ps_modelfile_vec(f, ps_model_key(nm, prefix, "w"), &d, err);
     double b, alpha, alpha_rel;
-    if (!w || ps_modelfile_scalar(f, nb, &b, err) != 0 ||
-        ps_modelfile_scalar(f, na, &alpha, err) != 0 ||
-        ps_modelfile_scalar(f, nr, &alpha_rel, err) != 0)
+    if (!w || ps_modelfile_scalar(f, ps_model_key(nm, prefix, "b"), &b, err) != 0 ||
+        ps_modelfile_scalar(f, ps_model_key(nm, prefix, "alpha"), &alpha, err) != 0 ||
+        ps_modelfile_scalar(f, ps_model_key(nm, prefix, "alpha_rel"), &alpha_rel, err) != 0)
         return -1;
     m->d = d;
     m->w = ps_xmalloc(m->d * sizeof(float));

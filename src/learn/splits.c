@@ -59,6 +59,19 @@ static size_t group_pos(const group_info *g, size_t m, uint32_t id)
     return lo;
 }
 
+/* 0..m-1 in the order a generator seeded with `seed` shuffles them (caller
+ * frees). */
+static size_t *shuffled(size_t m, uint64_t seed)
+{
+    size_t *order = ps_xmalloc((m ? m : 1) * sizeof *order);
+    for (size_t i = 0; i < m; i++)
+        order[i] = i;
+    ps_rng rng;
+    ps_rng_seed(&rng, seed);
+    ps_rng_shuffle(&rng, order, m);
+    return order;
+}
+
 int ps_group_shuffle_split(const uint32_t *groups, size_t n, double test_frac, uint64_t seed,
                            ps_split *out, ps_error *err)
 {
@@ -72,12 +85,7 @@ int ps_group_shuffle_split(const uint32_t *groups, size_t n, double test_frac, u
         free(g);
         return ps_errorf(err, "group split: needs at least 2 distinct groups, found %zu", m);
     }
-    size_t *order = ps_xmalloc(m * sizeof *order);
-    for (size_t i = 0; i < m; i++)
-        order[i] = i;
-    ps_rng rng;
-    ps_rng_seed(&rng, seed);
-    ps_rng_shuffle(&rng, order, m);
+    size_t *order = shuffled(m, seed);
     size_t n_test_groups = (size_t)llround(test_frac * (double)m);
     if (n_test_groups < 1)
         n_test_groups = 1;
@@ -122,12 +130,7 @@ int ps_group_kfold(const uint32_t *groups, size_t n, int k, uint64_t seed, int *
         return ps_errorf(err, "group k-fold: %d folds need between 2 and %zu (the number of distinct groups)",
                          k, m);
     }
-    size_t *order = ps_xmalloc(m * sizeof *order);
-    for (size_t i = 0; i < m; i++)
-        order[i] = i;
-    ps_rng rng;
-    ps_rng_seed(&rng, seed);
-    ps_rng_shuffle(&rng, order, m);
+    size_t *order = shuffled(m, seed);
     /* Largest group first; the shuffled position breaks ties, so the seed
      * decides among groups of equal size. */
     sized_group *by_size = ps_xmalloc(m * sizeof *by_size);

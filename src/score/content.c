@@ -275,13 +275,10 @@ int ps_content_classify(const ps_content_model *m, const ps_features *f, float *
 void ps_content_put(const ps_content_model *m, ps_modelfile *f, const char *prefix)
 {
     char nm[PS_MODEL_NAME_MAX];
-    snprintf(nm, sizeof nm, "%skind", prefix);
-    ps_modelfile_add_scalar(f, nm, m->kind);
-    snprintf(nm, sizeof nm, "%sphoto_mask", prefix);
-    ps_modelfile_add_scalar(f, nm, m->photo_mask);
-    snprintf(nm, sizeof nm, "%sthreshold", prefix);
-    ps_modelfile_add_scalar(f, nm, m->threshold);
-    snprintf(nm, sizeof nm, "%s%s", prefix, m->kind == PS_CONTENT_RIDGE ? "ridge." : "mlp.");
+    ps_modelfile_add_scalar(f, ps_model_key(nm, prefix, "kind"), m->kind);
+    ps_modelfile_add_scalar(f, ps_model_key(nm, prefix, "photo_mask"), m->photo_mask);
+    ps_modelfile_add_scalar(f, ps_model_key(nm, prefix, "threshold"), m->threshold);
+    ps_model_key(nm, prefix, m->kind == PS_CONTENT_RIDGE ? "ridge." : "mlp.");
     if (m->kind == PS_CONTENT_RIDGE)
         ps_ridge_put(&m->ridge, f, nm);
     else
@@ -294,20 +291,17 @@ int ps_content_get(ps_content_model *m, const ps_modelfile *f, const char *prefi
     char nm[PS_MODEL_NAME_MAX];
     long kind, mask;
     double t;
-    snprintf(nm, sizeof nm, "%skind", prefix);
-    if (ps_modelfile_int(f, nm, PS_CONTENT_RIDGE, PS_CONTENT_MLP, &kind, err) != 0)
-        return -1;
-    snprintf(nm, sizeof nm, "%sphoto_mask", prefix);
-    if (ps_modelfile_int(f, nm, 1, PS_PF_ALL & ~PS_PF_ZS, &mask, err) != 0)
-        return -1;
-    snprintf(nm, sizeof nm, "%sthreshold", prefix);
-    if (ps_modelfile_scalar(f, nm, &t, err) != 0)
+    if (ps_modelfile_int(f, ps_model_key(nm, prefix, "kind"), PS_CONTENT_RIDGE, PS_CONTENT_MLP,
+                         &kind, err) != 0 ||
+        ps_modelfile_int(f, ps_model_key(nm, prefix, "photo_mask"), 1, PS_PF_ALL & ~PS_PF_ZS,
+                         &mask, err) != 0 ||
+        ps_modelfile_scalar(f, ps_model_key(nm, prefix, "threshold"), &t, err) != 0)
         return -1;
     m->kind = (ps_content_kind)kind;
     m->photo_mask = (unsigned)mask;
     m->threshold = (float)t;
     size_t d = ps_relfeat_photo_dim(m->photo_mask, 0);
-    snprintf(nm, sizeof nm, "%s%s", prefix, m->kind == PS_CONTENT_RIDGE ? "ridge." : "mlp.");
+    ps_model_key(nm, prefix, m->kind == PS_CONTENT_RIDGE ? "ridge." : "mlp.");
     int rc = m->kind == PS_CONTENT_RIDGE ? ps_ridge_get(&m->ridge, f, nm, err)
                                          : ps_mlp_get(&m->mlp, f, nm, err);
     if (rc != 0)

@@ -64,6 +64,24 @@ void ps_releval_pairs(const ps_relset *s, const size_t *idx, size_t n, const flo
     free(yc);
 }
 
+/* Retrieval metrics of n queries ranked among n_photos photos each (all 0
+ * when n is 0). */
+static void retrieval_of(const ps_rank *r, size_t n, size_t n_photos, ps_retrieval *out)
+{
+    memset(out, 0, sizeof *out);
+    out->n_queries = n;
+    out->n_photos = n_photos;
+    if (!n)
+        return;
+    out->recall_1 = ps_recall_at_k(r, n, 1, PS_TIES_AVERAGE);
+    out->recall_5 = ps_recall_at_k(r, n, 5, PS_TIES_AVERAGE);
+    out->recall_10 = ps_recall_at_k(r, n, 10, PS_TIES_AVERAGE);
+    out->mrr = ps_mean_reciprocal_rank(r, n, PS_TIES_AVERAGE);
+    out->median_rank = ps_median_rank(r, n, PS_TIES_AVERAGE);
+    for (size_t k = 1; k <= PS_RECALL_CURVE_MAX && k <= n_photos; k++)
+        out->curve[k - 1] = ps_recall_at_k(r, n, k, PS_TIES_AVERAGE);
+}
+
 int ps_releval_ranks(const ps_relset *s, const float *scores, ps_retrieval *out, ps_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -73,17 +91,8 @@ int ps_releval_ranks(const ps_relset *s, const float *scores, ps_retrieval *out,
     for (size_t i = 0; i < nq; i++)
         correct[i] = s->query_photo[i] - s->n_train_photos;
     int rc = ps_rank_queries(scores, nq, np, correct, r, err);
-    if (rc == 0) {
-        out->n_queries = nq;
-        out->n_photos = np;
-        out->recall_1 = ps_recall_at_k(r, nq, 1, PS_TIES_AVERAGE);
-        out->recall_5 = ps_recall_at_k(r, nq, 5, PS_TIES_AVERAGE);
-        out->recall_10 = ps_recall_at_k(r, nq, 10, PS_TIES_AVERAGE);
-        out->mrr = ps_mean_reciprocal_rank(r, nq, PS_TIES_AVERAGE);
-        out->median_rank = ps_median_rank(r, nq, PS_TIES_AVERAGE);
-        for (size_t k = 1; k <= PS_RECALL_CURVE_MAX && k <= np; k++)
-            out->curve[k - 1] = ps_recall_at_k(r, nq, k, PS_TIES_AVERAGE);
-    }
+    if (rc == 0)
+        retrieval_of(r, nq, np, out);
     free(correct);
     free(r);
     return rc;
@@ -302,22 +311,6 @@ static int heldout_ranks(const ps_relset *s, const ps_relmodel *m, const size_t 
     free(photos);
     free(held);
     return rc;
-}
-
-static void retrieval_of(const ps_rank *r, size_t n, size_t n_photos, ps_retrieval *out)
-{
-    memset(out, 0, sizeof *out);
-    out->n_queries = n;
-    out->n_photos = n_photos;
-    if (!n)
-        return;
-    out->recall_1 = ps_recall_at_k(r, n, 1, PS_TIES_AVERAGE);
-    out->recall_5 = ps_recall_at_k(r, n, 5, PS_TIES_AVERAGE);
-    out->recall_10 = ps_recall_at_k(r, n, 10, PS_TIES_AVERAGE);
-    out->mrr = ps_mean_reciprocal_rank(r, n, PS_TIES_AVERAGE);
-    out->median_rank = ps_median_rank(r, n, PS_TIES_AVERAGE);
-    for (size_t k = 1; k <= PS_RECALL_CURVE_MAX && k <= n_photos; k++)
-        out->curve[k - 1] = ps_recall_at_k(r, n, k, PS_TIES_AVERAGE);
 }
 
 /* Train on `train`, predict `test` (pred has n_test entries).  With acc
