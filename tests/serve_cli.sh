@@ -83,6 +83,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "${url}api/photo/999999")
 code=$(curl -s -o "$tmp/why.json" -w '%{http_code}' -G --data-urlencode "q=$q" "${url}api/explain/$served_id")
 [ "$code" = 200 ] && grep -q "\"id\":$served_id" "$tmp/why.json" && grep -q '"blocked":false' "$tmp/why.json" \
   && grep -q '"scorer":"zeroshot-' "$tmp/why.json" && grep -q '"contributors":\[' "$tmp/why.json" \
+  && jq -e '.contributors[0].main == true' "$tmp/why.json" >/dev/null \
   && ok || bad "explain $served_id: $code $(cat "$tmp/why.json")"
 "$bin" score "$served_path" "$q" --json -k 6 >"$tmp/score.json" 2>/dev/null
 api_labels=$(grep -o '"label":"[^"]*","source"' "$tmp/why.json" | tr '\n' ,)

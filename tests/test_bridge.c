@@ -512,6 +512,22 @@ TEST(colour_words_match_the_foreground_colours)
         CHECK_INT(c->dim, ps_zeroshot_color_offset(z) + PS_COLOR_BLACK);
     }
     CHECK_INT(found, 1);
+    /* Main reasons: the best contributor is one; each word has at most one,
+     * its strongest; none is under a tenth of the best; the colour (found
+     * above, on its own word) is one too. */
+    CHECK(ex.n > 0 && ex.top[0].main_reason);
+    for (size_t i = 0; i < ex.n; i++) {
+        const ps_zs_contrib *c = &ex.top[i];
+        int earlier_same_word = 0;
+        for (size_t p = 0; p < i; p++)
+            earlier_same_word |= strcmp(ex.top[p].word, c->word) == 0 && ex.top[p].main_reason;
+        if (c->main_reason)
+            CHECK(!earlier_same_word && c->contribution >= 0.1f * ex.top[0].contribution);
+        else
+            CHECK(earlier_same_word || c->contribution < 0.1f * ex.top[0].contribution);
+        if (c->source == PS_SRC_COLOR)
+            CHECK(c->main_reason);
+    }
     ps_query_free(&q);
 
     /* The learned scores' pair features split the same dot product: all =

@@ -217,16 +217,9 @@
       const res = await fetch(url, { signal: ctl.signal, headers: { Accept: 'application/json' } });
       const data = res.ok ? await res.json() : null;
       if (ctl !== whyCtl || !data || data.blocked || !Array.isArray(data.contributors)) return;
-      // The strongest reason of each query word (contributors come best
-      // first), leaving out those too weak to matter (under a tenth of the best).
-      const seen = new Set();
-      const best = data.contributors.length ? data.contributors[0].contribution : 0;
-      const items = data.contributors.filter((c) => {
-        if (!c || typeof c.label !== 'string' || seen.has(c.word)) return false;
-        if (!(c.contribution >= 0.1 * best)) return false;
-        seen.add(c.word);
-        return true;
-      });
+      // The main reasons: the strongest of each query word, none under a
+      // tenth of the best (the server marks them; src/score/zeroshot.h).
+      const items = data.contributors.filter((c) => c && c.main === true && typeof c.label === 'string');
       if (!items.length) {
         viewerWhy.textContent = 'No reason found: none of the query\'s words was recognised in this photo.';
         return;

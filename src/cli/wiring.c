@@ -181,17 +181,10 @@ int cli_explain_photo(ps_store *st, const ps_zeroshot *zs, int64_t id, const ps_
 
 void cli_reasons_text(const ps_zs_explanation *ex, ps_buf *out)
 {
-    float best = ex->n ? ex->top[0].contribution : 0;
     size_t shown = 0;
     for (size_t i = 0; i < ex->n; i++) {
         const ps_zs_contrib *c = &ex->top[i];
-        if (!(c->contribution >= 0.1f * best))
-            continue;
-        int seen = 0;
-        for (size_t p = 0; p < i && !seen; p++)
-            seen = strcmp(ex->top[p].word, c->word) == 0 &&
-                   ex->top[p].contribution >= 0.1f * best;
-        if (seen)
+        if (!c->main_reason)
             continue;
         ps_buf_printf(out, "%s%s (%.0f%%", shown++ ? " \xc2\xb7 " : "", c->label, 100.0 * c->value);
         if (c->source == PS_SRC_COLOR)

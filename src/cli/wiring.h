@@ -40,9 +40,10 @@ const ps_zeroshot *cli_scorer_zeroshot(const ps_scorer *s);
  * a database error, a query without words) with err. */
 int cli_explain_photo(ps_store *st, const ps_zeroshot *zs, int64_t id, const ps_query *q,
                       size_t k, ps_zs_explanation *ex, ps_error *err);
-/* One line of reasons for people, as the web page shows them: the
- * strongest reason of each query word, leaving out those under a tenth of
- * the best, e.g. "dog (98%) · black (42% of the foreground)". */
+/* One line of reasons for people, as the web page shows them: the main
+ * reasons (zeroshot.h: the strongest of each query word, leaving out those
+ * under a tenth of the best), e.g. "dog (98%) · black (42% of the
+ * foreground)". */
 void cli_reasons_text(const ps_zs_explanation *ex, ps_buf *out);
 
 /* The trained model file to use: $PICSEEK_MODEL, else <cache>/model.psm

@@ -518,6 +518,18 @@ static void color_word(const ps_query *q, int c, char *out, size_t n)
         }
 }
 
+/* Set main_reason (zeroshot.h) on contributors sorted best first. */
+static void mark_main_reasons(ps_zs_contrib *c, size_t n)
+{
+    float floor = n ? 0.1f * c[0].contribution : 0;
+    for (size_t i = 0; i < n; i++) {
+        c[i].main_reason = c[i].contribution >= floor;
+        for (size_t p = 0; p < i && c[i].main_reason; p++)
+            if (c[p].main_reason && strcmp(c[p].word, c[i].word) == 0)
+                c[i].main_reason = 0;
+    }
+}
+
 int ps_zeroshot_explain(const ps_zeroshot *z, const ps_query *q, const ps_features *f, size_t k,
                         ps_zs_explanation *out, ps_error *err)
 {
@@ -573,6 +585,7 @@ int ps_zeroshot_explain(const ps_zeroshot *z, const ps_query *q, const ps_featur
         for (size_t d = z->vec_off; d < z->dim; d++)
             vec += (double)qe[d] * pe[d];
         qsort(all, n, sizeof *all, cmp_contrib);
+        mark_main_reasons(all, n);
         out->n = n < k ? n : k;
         for (size_t i = 0; i < out->n; i++)
             if (all[i].source != PS_SRC_COLOR)
@@ -629,6 +642,7 @@ static void contrib_json(ps_json *j, const ps_bridge *br, const ps_zs_contrib *c
     ps_json_key(j, "weight"); ps_json_num(j, c->relevance);
     ps_json_key(j, ps_zs_value_name(c->source)); ps_json_num(j, c->value);
     ps_json_key(j, "contribution"); ps_json_num(j, c->contribution);
+    ps_json_key(j, "main"); ps_json_bool(j, c->main_reason);
     if (c->source == PS_SRC_IMAGENET) {
         ps_json_key(j, "classes");
         ps_json_arr(j);

@@ -172,6 +172,9 @@ typedef struct ps_zs_contrib {
                                         concept, area fraction, or colour share */
     int foreground;                  /* colours: 1 = share of the foreground,
                                         0 = of all pixels */
+    int main_reason;                 /* 1: its word's strongest contributor, and at
+                                        least a tenth of the best: what a person is
+                                        shown as the reason (search --why, the page) */
     float contribution;              /* Q component * P component */
     char word[PS_QUERY_WORD_MAX];    /* the query word that related most */
     ps_bridge_why why;
@@ -207,7 +210,8 @@ const char *ps_zs_why_name(const ps_zs_contrib *c);
 /* Append an explanation's keys to the open JSON object j: "score", "raw",
  * "classes_part", "colors_part", "vector_part" and "contributors" (each
  * with label, source, class / region / synset, word, why, weight, its
- * value under ps_zs_value_name, contribution, and for ImageNet concepts
+ * value under ps_zs_value_name, contribution, main (main_reason), and for
+ * ImageNet concepts
  * the "classes" below it the photo shows most). */
 void ps_zs_explanation_json(ps_json *j, const ps_zeroshot *z, const ps_zs_explanation *ex);
 
