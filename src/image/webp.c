@@ -16,6 +16,7 @@
 #include <webp/decode.h>
 
 #include "core/buf.h"
+#include "core/le.h"
 #include "image/codec.h"
 
 static const char *status_text(VP8StatusCode st)
@@ -39,23 +40,18 @@ static int status_error(const char *name, VP8StatusCode st, ps_error *err)
     return ps_errorf(err, "%s: invalid WebP data: %s", name, status_text(st));
 }
 
-static size_t rd32le(const unsigned char *p)
-{
-    return (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
-}
-
 /* Walk the RIFF chunks (FourCC, u32 little-endian size, payload padded to
  * even length) for an "EXIF" chunk; every size is checked against the data. */
 static int webp_orientation(const unsigned char *p, size_t len)
 {
     if (len < 12)
         return 0;
-    size_t riff = rd32le(p + 4);
+    size_t riff = (size_t)ps_le32(p + 4);
     if (riff <= len - 8)
         len = riff + 8;
     size_t off = 12;
     while (off <= len && len - off >= 8) {
-        size_t n = rd32le(p + off + 4);
+        size_t n = (size_t)ps_le32(p + off + 4);
         if (n > len - off - 8)
             break;
         if (memcmp(p + off, "EXIF", 4) == 0)

@@ -5,33 +5,12 @@
  * and when filling the embedding cache, so it is nowhere near the hot path.
  */
 #include "index/blob.h"
+#include "core/le.h"
 
 #include <math.h>
 #include <string.h>
 
 #define BLOB_MAGIC 0x31465350u /* "PSF1" read as little-endian u32 */
-
-static void put_u16(unsigned char *p, uint16_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-}
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint16_t get_u16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
 uint16_t ps_f32_to_f16(float f)
 {
@@ -119,18 +98,18 @@ void ps_features_encode(const ps_features *f, int encoding, ps_buf *out)
     ps_buf_clear(out);
     ps_buf_reserve(out, PS_BLOB_HEADER + width * PS_FEATURE_VALUES);
     unsigned char *p = (unsigned char *)out->data;
-    put_u32(p, BLOB_MAGIC);
-    put_u16(p + 4, PS_FEATURES_VERSION);
-    put_u16(p + 6, (uint16_t)encoding);
-    put_u32(p + 8, (uint32_t)PS_FEATURE_VALUES);
+    ps_put_le32(p, BLOB_MAGIC);
+    ps_put_le16(p + 4, PS_FEATURES_VERSION);
+    ps_put_le16(p + 6, (uint16_t)encoding);
+    ps_put_le32(p + 8, (uint32_t)PS_FEATURE_VALUES);
     p += PS_BLOB_HEADER;
     for (size_t i = 0; i < PS_FEATURE_VALUES; i++) {
         if (encoding == PS_BLOB_F16) {
-            put_u16(p + 2 * i, ps_f32_to_f16(v[i]));
+            ps_put_le16(p + 2 * i, ps_f32_to_f16(v[i]));
         } else {
             uint32_t x;
             memcpy(&x, &v[i], 4);
-            put_u32(p + 4 * i, x);
+            ps_put_le32(p + 4 * i, x);
         }
     }
     out->len = PS_BLOB_HEADER + width * PS_FEATURE_VALUES;
@@ -140,18 +119,18 @@ void ps_features_encode(const ps_features *f, int encoding, ps_buf *out)
 int ps_features_blob_version(const void *blob, size_t len)
 {
     const unsigned char *p = blob;
-    if (!p || len < PS_BLOB_HEADER || get_u32(p) != BLOB_MAGIC)
+    if (!p || len < PS_BLOB_HEADER || ps_le32(p) != BLOB_MAGIC)
         return -1;
-    return get_u16(p + 4);
+    return ps_le16(p + 4);
 }
 
 int ps_features_decode(const void *blob, size_t len, ps_features *out, ps_error *err)
 {
     const unsigned char *p = blob;
-    if (!p || len < PS_BLOB_HEADER || get_u32(p) != BLOB_MAGIC)
+    if (!p || len < PS_BLOB_HEADER || ps_le32(p) != BLOB_MAGIC)
         return ps_errorf(err, "features blob of %zu bytes has no valid header", len);
-    unsigned version = get_u16(p + 4), encoding = get_u16(p + 6);
-    uint32_t count = get_u32(p + 8);
+    unsigned version = ps_le16(p + 4), encoding = ps_le16(p + 6);
+    uint32_t count = ps_le32(p + 8);
     if (version != PS_FEATURES_VERSION)
         return ps_errorf(err, "features were computed with version %u, this picseek uses version %d",
                          version, PS_FEATURES_VERSION);
@@ -168,9 +147,9 @@ int ps_features_decode(const void *blob, size_t len, ps_features *out, ps_error 
     p += PS_BLOB_HEADER;
     for (size_t i = 0; i < count; i++) {
         if (encoding == PS_BLOB_F16) {
-            v[i] = ps_f16_to_f32(get_u16(p + 2 * i));
+            v[i] = ps_f16_to_f32(ps_le16(p + 2 * i));
         } else {
-            uint32_t x = get_u32(p + 4 * i);
+            uint32_t x = ps_le32(p + 4 * i);
             memcpy(&v[i], &x, 4);
         }
         if (!isfinite(v[i]))

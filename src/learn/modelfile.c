@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/file.h"
+#include "core/le.h"
 #include "core/sha256.h"
 
 static const unsigned char MAGIC[8] = {'P', 'S', 'M', 'O', 'D', 'E', 'L', 0x1a};
@@ -143,8 +144,8 @@ const char *ps_model_key(char *out, const char *prefix, const char *name)
 
 static void put_u32(ps_buf *b, uint32_t v)
 {
-    unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-                          (unsigned char)(v >> 24)};
+    unsigned char x[4];
+    ps_put_le32(x, v);
     ps_buf_append(b, x, 4);
 }
 
@@ -152,12 +153,6 @@ static void put_u64(ps_buf *b, uint64_t v)
 {
     put_u32(b, (uint32_t)v);
     put_u32(b, (uint32_t)(v >> 32));
-}
-
-static void patch_u64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
 }
 
 void ps_modelfile_serialize(const ps_modelfile *m, ps_buf *out)
@@ -186,7 +181,7 @@ void ps_modelfile_serialize(const ps_modelfile *m, ps_buf *out)
         }
     }
     size_t total = out->len - start + PS_MODEL_CHECKSUM_BYTES;
-    patch_u64((unsigned char *)out->data + start + 48, total);
+    ps_put_le64((unsigned char *)out->data + start + 48, total);
     unsigned char digest[32];
     ps_sha256 c;
     ps_sha256_init(&c);
@@ -205,16 +200,6 @@ int ps_modelfile_save(const ps_modelfile *m, const char *path, ps_error *err)
 }
 
 /* ---- reading ---------------------------------------------------------------- */
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
 
 #define FAIL(off, ...)                                                                        \
     do {                                                                                      \
@@ -236,7 +221,7 @@ int ps_modelfile_parse(const void *data, size_t len, const char *source, const c
         FAIL(0, "not a picseek model file (bad magic)");
     if (len < 12)
         FAIL(len, "file is truncated: %zu bytes, a model file has at least %zu", len, min_len);
-    uint32_t version = get_u32(p + 8);
+    uint32_t version = ps_le32(p + 8);
     if (version != PS_MODELFILE_VERSION)
         FAIL(8, "model file format version %u; this picseek reads version %d", (unsigned)version,
              PS_MODELFILE_VERSION);
@@ -256,8 +241,8 @@ int ps_modelfile_parse(const void *data, size_t len, const char *source, const c
         FAIL(12, "this is a '%s' model, expected a '%s' model", out->kind, expect_kind);
     if (len < min_len)
         FAIL(len, "file is truncated: %zu bytes, a model file has at least %zu", len, min_len);
-    uint32_t n_arrays = get_u32(p + 44);
-    uint64_t total = get_u64(p + 48);
+    uint32_t n_arrays = ps_le32(p + 44);
+    uint64_t total = ps_le64(p + 48);
     if (total < len)
         FAIL(total, "%zu unexpected bytes after the declared end of the file", len - (size_t)total);
     if (total > len)
@@ -281,7 +266,7 @@ int ps_modelfile_parse(const void *data, size_t len, const char *source, const c
         size_t start = off;
         if (end - off < 4)
             FAIL(off, "array %u: header runs past the end of the data", (unsigned)ai);
-        uint32_t nl = get_u32(p + off);
+        uint32_t nl = ps_le32(p + off);
         off += 4;
         if (nl == 0 || nl >= PS_MODEL_NAME_MAX || end - off < nl)
             FAIL(start, "array %u: invalid name length %u", (unsigned)ai, (unsigned)nl);
@@ -295,7 +280,7 @@ int ps_modelfile_parse(const void *data, size_t len, const char *source, const c
             FAIL(start, "duplicate array name '%s'", name);
         if (end - off < 4)
             FAIL(off, "array '%s': header runs past the end of the data", name);
-        uint32_t ndim = get_u32(p + off);
+        uint32_t ndim = ps_le32(p + off);
         off += 4;
         if (ndim > PS_MODEL_MAX_DIMS)
             FAIL(off - 4, "array '%s': %u dimensions, at most %d allowed", name, (unsigned)ndim,
@@ -305,7 +290,7 @@ int ps_modelfile_parse(const void *data, size_t len, const char *source, const c
         uint64_t dims[PS_MODEL_MAX_DIMS];
         size_t count = 1;
         for (uint32_t d = 0; d < ndim; d++) {
-            dims[d] = get_u64(p + off + 8 * d);
+            dims[d] = ps_le64(p + off + 8 * d);
             if (dims[d] > (end - off) / 4 || (dims[d] && count > (end - off) / 4 / dims[d]))
                 FAIL(off + 8 * d, "array '%s': dimension %u (%llu) does not fit in the file", name,
                      (unsigned)d, (unsigned long long)dims[d]);
@@ -318,7 +303,7 @@ int ps_modelfile_parse(const void *data, size_t len, const char *source, const c
         ps_model_array *a = push_array(out, name, nl, ndim, dims, count);
         a->offset = start;
         for (size_t k = 0; k < count; k++) {
-            uint32_t bits = get_u32(p + off + 4 * k);
+            uint32_t bits = ps_le32(p + off + 4 * k);
             memcpy(&a->data[k], &bits, 4);
             if (!isfinite(a->data[k]))
                 FAIL(off + 4 * k, "array '%s': value %zu is not a finite number", name, k);

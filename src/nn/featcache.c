@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/file.h"
+#include "core/le.h"
 #include "core/paths.h"
 #include "core/sha256.h"
 #include "nn/extract.h"
@@ -69,17 +70,6 @@ static char *entry_path(const char *dir, const char *hex, int make_dirs, ps_erro
     return ps_buf_steal(&p);
 }
 
-static void put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 int ps_featcache_get(const char *dir, const char *sha256_hex, ps_features *out)
 {
     if (!valid_hex(sha256_hex))
@@ -92,7 +82,7 @@ int ps_featcache_get(const char *dir, const char *sha256_hex, ps_features *out)
     unsigned char *d = (unsigned char *)ps_read_file(path, FC_BYTES, &len, &err);
     free(path);
     int ok = d && len == FC_BYTES && memcmp(d, FC_MAGIC, 8) == 0 &&
-             get_u32(d + 8) == PS_FEATURES_VERSION && get_u32(d + 12) == FC_NFLOATS;
+             ps_le32(d + 8) == PS_FEATURES_VERSION && ps_le32(d + 12) == FC_NFLOATS;
     if (ok) {
         unsigned char sum[32];
         ps_sha256 c;
@@ -104,7 +94,7 @@ int ps_featcache_get(const char *dir, const char *sha256_hex, ps_features *out)
     if (ok) {
         float *v = (float *)out;
         for (size_t i = 0; i < FC_NFLOATS && ok; i++) {
-            uint32_t u = get_u32(d + FC_HEADER + 4 * i);
+            uint32_t u = ps_le32(d + FC_HEADER + 4 * i);
             memcpy(&v[i], &u, 4);
             ok = isfinite(v[i]);
         }
@@ -123,13 +113,13 @@ int ps_featcache_put(const char *dir, const char *sha256_hex, const ps_features 
         return -1;
     unsigned char *d = ps_xmalloc(FC_BYTES);
     memcpy(d, FC_MAGIC, 8);
-    put_u32(d + 8, PS_FEATURES_VERSION);
-    put_u32(d + 12, (uint32_t)FC_NFLOATS);
+    ps_put_le32(d + 8, PS_FEATURES_VERSION);
+    ps_put_le32(d + 12, (uint32_t)FC_NFLOATS);
     const float *v = (const float *)f;
     for (size_t i = 0; i < FC_NFLOATS; i++) {
         uint32_t u;
         memcpy(&u, &v[i], 4);
-        put_u32(d + FC_HEADER + 4 * i, u);
+        ps_put_le32(d + FC_HEADER + 4 * i, u);
     }
     ps_sha256 c;
     ps_sha256_init(&c);

@@ -55,27 +55,27 @@ static int check_header(ps_glove *g, const char *path, ps_error *err)
                    len, PSG_HEADER_SIZE);
     if (memcmp(h + PSG_OFF_MAGIC, PSG_MAGIC, 8) != 0)
         return bad(path, err, "not a picseek word-vector file (bad magic)");
-    uint32_t version = psg_get32(h + PSG_OFF_VERSION);
+    uint32_t version = ps_le32(h + PSG_OFF_VERSION);
     if (version != PSG_VERSION)
         return bad(path, err, "format version %u, but this picseek reads version %u (delete the "
                    "file to convert it again)", version, PSG_VERSION);
-    uint32_t flags = psg_get32(h + PSG_OFF_FLAGS);
+    uint32_t flags = ps_le32(h + PSG_OFF_FLAGS);
     if (flags != 0)
         return bad(path, err, "unknown flags 0x%x in the header", flags);
     for (size_t i = PSG_OFF_END; i < PSG_HEADER_SIZE; i++)
         if (h[i])
             return bad(path, err, "reserved header byte %zu is not zero (damaged file)", i);
-    g->dim = psg_get32(h + PSG_OFF_DIM);
-    g->count = psg_get32(h + PSG_OFF_COUNT);
+    g->dim = ps_le32(h + PSG_OFF_DIM);
+    g->count = ps_le32(h + PSG_OFF_COUNT);
     if (g->dim < 1 || g->dim > PS_GLOVE_MAX_DIM)
         return bad(path, err, "dimension %u is out of range (1 to %d)", g->dim, PS_GLOVE_MAX_DIM);
     if (g->count < 1 || g->count > PSG_MAX_COUNT)
         return bad(path, err, "word count %u is out of range (1 to %u)", g->count, PSG_MAX_COUNT);
-    uint64_t file_len = psg_get64(h + PSG_OFF_FILE_LEN);
+    uint64_t file_len = ps_le64(h + PSG_OFF_FILE_LEN);
     if (file_len != len)
         return bad(path, err, "file is %zu bytes, but its header says %llu (truncated or damaged)",
                    len, (unsigned long long)file_len);
-    uint64_t strings_len = psg_get64(h + PSG_OFF_STRINGS_LEN);
+    uint64_t strings_len = ps_le64(h + PSG_OFF_STRINGS_LEN);
     if (strings_len > len)
         return bad(path, err, "strings section of %llu bytes is larger than the file",
                    (unsigned long long)strings_len);
@@ -88,7 +88,7 @@ static int check_header(ps_glove *g, const char *path, ps_error *err)
     };
     const uint64_t want[] = {l.vectors, l.norms, l.word_off, l.sorted, l.strings};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        uint64_t got = psg_get64(h + fields[i].at);
+        uint64_t got = ps_le64(h + fields[i].at);
         if (got != want[i])
             return bad(path, err, "header field %s is %llu, expected %llu (damaged file)",
                        fields[i].name, (unsigned long long)got, (unsigned long long)want[i]);

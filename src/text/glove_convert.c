@@ -891,7 +891,7 @@ static int write_u32s(conv *c, const uint32_t *v, size_t n, ps_sha256 *sha)
     for (size_t i = 0; i < n;) {
         size_t m = 0;
         for (; i < n && m + 4 <= sizeof tmp; i++, m += 4)
-            psg_put32(tmp + m, v[i]);
+            ps_put_le32(tmp + m, v[i]);
         if (out_write(c, tmp, m, sha) != 0)
             return -1;
     }
@@ -911,16 +911,16 @@ static int finish_file(conv *c, const uint32_t *sorted, const unsigned char src_
     unsigned char h[PSG_HEADER_SIZE];
     memset(h, 0, sizeof h);
     memcpy(h + PSG_OFF_MAGIC, PSG_MAGIC, 8);
-    psg_put32(h + PSG_OFF_VERSION, PSG_VERSION);
-    psg_put32(h + PSG_OFF_DIM, c->dim);
-    psg_put32(h + PSG_OFF_COUNT, count);
-    psg_put64(h + PSG_OFF_VECTORS, l.vectors);
-    psg_put64(h + PSG_OFF_NORMS, l.norms);
-    psg_put64(h + PSG_OFF_WORD_OFF, l.word_off);
-    psg_put64(h + PSG_OFF_SORTED, l.sorted);
-    psg_put64(h + PSG_OFF_STRINGS, l.strings);
-    psg_put64(h + PSG_OFF_STRINGS_LEN, l.strings_len);
-    psg_put64(h + PSG_OFF_FILE_LEN, l.file_len);
+    ps_put_le32(h + PSG_OFF_VERSION, PSG_VERSION);
+    ps_put_le32(h + PSG_OFF_DIM, c->dim);
+    ps_put_le32(h + PSG_OFF_COUNT, count);
+    ps_put_le64(h + PSG_OFF_VECTORS, l.vectors);
+    ps_put_le64(h + PSG_OFF_NORMS, l.norms);
+    ps_put_le64(h + PSG_OFF_WORD_OFF, l.word_off);
+    ps_put_le64(h + PSG_OFF_SORTED, l.sorted);
+    ps_put_le64(h + PSG_OFF_STRINGS, l.strings);
+    ps_put_le64(h + PSG_OFF_STRINGS_LEN, l.strings_len);
+    ps_put_le64(h + PSG_OFF_FILE_LEN, l.file_len);
     ps_sha256_final(&c->vec_sha, h + PSG_OFF_VEC_SHA);
     memcpy(h + PSG_OFF_SRC_SHA, src_sha, 32);
 

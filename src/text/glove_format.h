@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/le.h"
+
 #define PSG_MAGIC "PSGLOVE" /* 8 bytes with the NUL */
 #define PSG_VERSION 1u
 #define PSG_HEADER_SIZE 256u
@@ -51,34 +53,6 @@ static inline void psg_layout_compute(psg_layout *l, uint32_t count, uint32_t di
     l->strings = l->sorted + (uint64_t)count * 4u;
     l->strings_len = strings_len;
     l->file_len = l->strings + strings_len;
-}
-
-static inline void psg_put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static inline void psg_put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static inline uint32_t psg_get32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static inline uint64_t psg_get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
 }
 
 /* The sections are read in place as float / uint32_t arrays, which is only
