@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/digits.h"
 #include "core/file.h"
 #include "core/json.h"
 #include "core/lines.h"
@@ -138,6 +139,25 @@ TEST(lines_split_lf_crlf_and_skip_comments)
     CHECK(s == nul + 4 && n == 1); /* left as they were at the end */
 }
 
+TEST(digits_are_plain_decimal_numbers)
+{
+    uint64_t v = 7;
+    CHECK_INT(ps_parse_digits("0", 1, 9, &v), 0);
+    CHECK(v == 0);
+    CHECK_INT(ps_parse_digits("123456789", 9, 9, &v), 0);
+    CHECK(v == 123456789u);
+    CHECK_INT(ps_parse_digits("1234567890", 10, 9, &v), -1); /* too many digits */
+    CHECK_INT(ps_parse_digits("42x", 2, 9, &v), 0);           /* only n bytes count */
+    CHECK(v == 42);
+    const char *bad[] = {"", "-1", "+1", " 1", "1 ", "1.5", "0x1", "\xd9\xa1", NULL};
+    for (int i = 0; bad[i]; i++)
+        CHECK_INT(ps_parse_digits(bad[i], strlen(bad[i]), 9, &v), -1);
+    /* 19 digits is the most, whatever max_digits says: always fits. */
+    CHECK_INT(ps_parse_digits("9999999999999999999", 19, 30, &v), 0);
+    CHECK(v == 9999999999999999999u);
+    CHECK_INT(ps_parse_digits("10000000000000000000", 20, 30, &v), -1);
+}
+
 int main(void)
 {
     RUN(utf8_accepts_valid_and_rejects_invalid);
@@ -146,5 +166,6 @@ int main(void)
     RUN(read_file_reports_missing_and_limits);
     RUN(atomic_write_replaces_file);
     RUN(lines_split_lf_crlf_and_skip_comments);
+    RUN(digits_are_plain_decimal_numbers);
     return test_summary();
 }

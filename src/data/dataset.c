@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/digits.h"
 #include "core/file.h"
 #include "data/csv.h"
 #include "data/pairmap.h"
@@ -87,15 +88,10 @@ bool ps_photo_name_valid(const char *s, size_t len)
 /* digits only, 1..9 of them: no sign, no spaces, no overflow. */
 static bool parse_whole(const char *s, size_t n, long *out)
 {
-    if (n == 0 || n > 9)
+    uint64_t v;
+    if (ps_parse_digits(s, n, 9, &v) != 0)
         return false;
-    long v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
+    *out = (long)v;
     return true;
 }
 

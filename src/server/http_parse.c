@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/digits.h"
 #include "core/utf8.h"
 
 const char *const PS_WEB_FILES[] = {"index.html", "app.js", "style.css", "favicon.svg", NULL};
@@ -55,15 +56,10 @@ int ps_url_decode(const char *s, size_t n, bool plus_is_space, ps_buf *out, ps_e
 
 int ps_parse_id(const char *s, size_t n, int64_t *out)
 {
-    if (n == 0 || n > 18 || s[0] == '0')
+    uint64_t v;
+    if (n == 0 || s[0] == '0' || ps_parse_digits(s, n, 18, &v) != 0)
         return -1;
-    int64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
+    *out = (int64_t)v;
     return 0;
 }
 
@@ -213,20 +209,15 @@ static int take_param(const char *kv, size_t n, long max_k, size_t max_q, bool *
             out->q = ps_buf_steal(&val);
         }
     } else if (strcmp(k, "k") == 0) {
-        long kv_ = 0;
-        size_t i = 0;
+        uint64_t kv_ = 0;
         if (*seen_k)
             rc = ps_errorf(err, "the parameter k is given more than once");
-        for (; rc == 0 && i < val.len && i < 9; i++) {
-            if (val.data[i] < '0' || val.data[i] > '9')
-                break;
-            kv_ = kv_ * 10 + (val.data[i] - '0');
-        }
-        if (rc == 0 && (val.len == 0 || i != val.len || kv_ < 1 || kv_ > max_k))
+        if (rc == 0 && (ps_parse_digits(val.data, val.len, 9, &kv_) != 0 || kv_ < 1 ||
+                        kv_ > (uint64_t)max_k))
             rc = ps_errorf(err, "the parameter k must be a whole number from 1 to %ld", max_k);
         if (rc == 0) {
             *seen_k = true;
-            out->k = kv_;
+            out->k = (long)kv_;
         }
     }
     ps_buf_free(&key);

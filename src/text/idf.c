@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/digits.h"
 #include "core/file.h"
 #include "core/lines.h"
 #include "core/utf8.h"
@@ -34,17 +35,10 @@ char *ps_idf_default_path(void)
 /* A whole number in s[0..n) within [lo, hi]. */
 static int parse_count(const char *s, size_t n, size_t lo, size_t hi, size_t *out)
 {
-    if (n == 0 || n > 12)
+    uint64_t v;
+    if (ps_parse_digits(s, n, 12, &v) != 0 || v < lo || v > hi)
         return -1;
-    size_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (size_t)(s[i] - '0');
-    }
-    if (v < lo || v > hi)
-        return -1;
-    *out = v;
+    *out = (size_t)v;
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/digits.h"
 #include "core/file.h"
 #include "core/lines.h"
 
@@ -40,15 +41,10 @@ static int cmp_entry(const void *a, const void *b)
 /* A whole number in s[0..n), at most 9 digits. */
 static int parse_uint(const char *s, size_t n, unsigned *out)
 {
-    if (n == 0 || n > 9)
+    uint64_t v;
+    if (ps_parse_digits(s, n, 9, &v) != 0)
         return -1;
-    unsigned v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    *out = v;
+    *out = (unsigned)v;
     return 0;
 }
 
