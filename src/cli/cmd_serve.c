@@ -173,10 +173,8 @@ static int be_explain(void *ctx, int64_t id, const char *q, size_t len, size_t k
     if (restricted)
         return PS_BACKEND_RESTRICTED;
     ps_query pq = {0};
-    if (ps_query_parse(ps_zeroshot_query_model(sc->zs), q, len, &pq, err) != 0 || pq.nwords == 0) {
-        if (pq.nwords == 0)
-            ps_errorf(err, "the query has no word to search for (only stop words, punctuation "
-                           "or nothing)");
+    if (ps_query_parse(ps_zeroshot_query_model(sc->zs), q, len, &pq, err) != 0 ||
+        ps_zeroshot_check_query(&pq, err) != 0) {
         ps_query_free(&pq);
         return PS_BACKEND_BAD_QUERY;
     }

@@ -347,12 +347,19 @@ static void query_colors(const ps_zeroshot *z, const ps_query *q, float *out)
         out[c] *= z->p.color_weight / (float)n;
 }
 
-int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out, int *best_word,
-                             unsigned char *why, ps_error *err)
+int ps_zeroshot_check_query(const ps_query *q, ps_error *err)
 {
     if (q->nwords == 0)
         return ps_errorf(err, "the query has no word to search for (only stop words, "
                               "punctuation or nothing)");
+    return 0;
+}
+
+int ps_zeroshot_embed_parsed(const ps_zeroshot *z, const ps_query *q, float *out, int *best_word,
+                             unsigned char *why, ps_error *err)
+{
+    if (ps_zeroshot_check_query(q, err) != 0)
+        return -1;
     size_t nd = z->nd;
     memset(out, 0, z->dim * sizeof *out);
     float *rel = ps_xmalloc(nd * sizeof *rel);

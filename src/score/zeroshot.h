@@ -138,6 +138,11 @@ const ps_zs_params *ps_zeroshot_params(const ps_zeroshot *z);
 /* P(photo) into out[dim].  Never fails. */
 void ps_zeroshot_embed_photo(const ps_zeroshot *z, const ps_features *f, float *out);
 
+/* 0, or -1 with the reason when a parsed query has no content word to
+ * score (embedding and explaining it would fail): lets a caller tell the
+ * query's fault from others before costly work. */
+int ps_zeroshot_check_query(const ps_query *q, ps_error *err);
+
 /* Q(query) into out[dim] from a parsed query; best_word (NULL or
  * ps_bridge_ndims ints) gets, per bridge dimension, the index of the word
  * that contributed most to R (-1 if none), why the reason (NULL or
