@@ -388,7 +388,7 @@ static int row_crowd(loader *L, ps_error *err)
 static int row_test_query(loader *L, ps_error *err)
 {
     int rc;
-    long index;
+    long index = 0; /* set by get_whole; -O3 cannot always see that */
     if ((rc = get_whole(L, err, 0, "row index", 0, 999999999, &index)) ||
         (rc = check_caption_id(L, err, 1, "query id")) || (rc = check_text(L, err, 2)) ||
         (rc = check_image(L, err, 3)))
